@@ -16,8 +16,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY . /app
-# The CPU build of torch: the CUDA wheels from PyPI are gigabytes this service does not use.
-RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu . \
+# Plain `pip install .` takes torch from PyPI (a large CUDA build); point pip at a CPU-only torch
+# build of your choice to make the image smaller.
+RUN pip install . \
  && useradd --create-home imgcap
 USER imgcap
 # A folder torch and the encoders may write caches to.
