@@ -17,13 +17,8 @@ import torch
 
 def tiny_model(folder) -> Path:
     "A tiny untrained model: the real lite0 encoder, a 16-unit decoder. Its captions are nonsense."
-    from imgcap.model import ShowTell, CaptionConfig, save_model
-    from imgcap.text import Vocab
-    vocab = Vocab.build([[w] for w in 'a dog cat runs on the grass in water ball red man'.split()], min_count=1)
-    torch.manual_seed(0)
-    path = Path(folder)/'tiny.safetensors'
-    save_model(ShowTell(CaptionConfig(vocab_size=len(vocab), embed=16, hidden=16, region_dim=4, dropout=0.)), vocab, path)
-    return path
+    from imgcap.captioner import make_tiny_model
+    return make_tiny_model(Path(folder)/'tiny.safetensors')
 
 
 def pct(xs, q):
