@@ -6,7 +6,7 @@
 __all__ = ['MB', 'MAX_BEAM', 'STATIC', 'router', 'MicroBatcher', 'UploadLimit', 'Alternative', 'CaptionResult', 'Prediction',
            'health', 'caption_photos', 'predict', 'create_app', 'run_server', 'free_port', 'serve_in_background']
 
-# %% ../nbs/13_serve.ipynb #472fda50
+# %% ../nbs/13_serve.ipynb #2556c6ef
 import asyncio, contextlib, os, socket, subprocess, sys, tempfile, time, urllib.request
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +22,7 @@ from .core import ImgcapError, TooLargeError
 from .images import load_image
 from .captioner import Captioner, DEFAULT_BEAM
 
-# %% ../nbs/13_serve.ipynb #53d02a14
+# %% ../nbs/13_serve.ipynb #2f530f09
 class MicroBatcher:
     "Caption photos from concurrent requests together: one model call a batch, in a worker thread."
     def __init__(self, captioner:Captioner,
@@ -71,7 +71,7 @@ class MicroBatcher:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError): await self._task
 
-# %% ../nbs/13_serve.ipynb #a51d4f1e
+# %% ../nbs/13_serve.ipynb #889f513c
 MB = 1024 * 1024
 
 class _BodyTooLarge(HTTPException): pass
@@ -104,7 +104,7 @@ class UploadLimit:
 
     async def _reject(self, scope, receive, send): await JSONResponse({'detail': self.msg}, 413)(scope, receive, send)
 
-# %% ../nbs/13_serve.ipynb #4abc4cd0
+# %% ../nbs/13_serve.ipynb #a04d7672
 async def _imgcap_error(request:Request, e:ImgcapError):
     return JSONResponse({'detail': str(e)}, status_code=getattr(e, 'status', 400))
 
@@ -118,7 +118,7 @@ def _readable(err:dict) -> str:
 async def _validation_error(request:Request, e:RequestValidationError):
     return JSONResponse({'detail': '; '.join(_readable(err) for err in e.errors())}, status_code=422)
 
-# %% ../nbs/13_serve.ipynb #83ba7597
+# %% ../nbs/13_serve.ipynb #b37c6e20
 MAX_BEAM = 10
 STATIC = Path(imgcap.__file__).parent/'static'
 
@@ -151,7 +151,7 @@ async def health(request:Request) -> dict:
 @router.get('/', include_in_schema=False)
 async def _page(): return FileResponse(STATIC/'index.html')
 
-# %% ../nbs/13_serve.ipynb #c008a6db
+# %% ../nbs/13_serve.ipynb #79f16074
 async def _caption_upload(state, f:UploadFile, decoding:dict) -> dict:
     "Read, check and caption one uploaded file, or raise `ImgcapError` saying why not."
     name = f.filename or 'upload'
@@ -161,7 +161,7 @@ async def _caption_upload(state, f:UploadFile, decoding:dict) -> dict:
     r = await state.batcher.caption(im, name, **decoding)
     return dict(filename=name, **{k: v for k, v in r.items() if k != 'image'})
 
-# %% ../nbs/13_serve.ipynb #96b8c528
+# %% ../nbs/13_serve.ipynb #d5a46157
 _Beam = Annotated[int|None, Form(ge=1, le=MAX_BEAM, description='beam width, 1 (greedy) to 10; default 3')]
 _NBest = Annotated[int|None, Form(ge=1, le=MAX_BEAM, description='how many captions to return, 1 to beam; default 1')]
 _BeamQ = Annotated[int|None, Query(alias='beam', ge=1, le=MAX_BEAM, description='beam width, as a query parameter')]
@@ -193,7 +193,7 @@ async def predict(request:Request, file:Annotated[UploadFile, File(description='
     r = await _caption_upload(request.app.state, file, dict(beam=DEFAULT_BEAM, n_best=1))
     return {'caption': r['caption']}
 
-# %% ../nbs/13_serve.ipynb #e0c75923
+# %% ../nbs/13_serve.ipynb #2b3ef5c7
 def create_app(captioner_or_model_path:Captioner|str|Path|None=None, # a `Captioner`, a model file, or None for the shipped model
                max_upload_mb:float=10.0, # largest request (one photo or several) in MB
                max_files:int=16, # most photos in one request
@@ -220,7 +220,7 @@ def create_app(captioner_or_model_path:Captioner|str|Path|None=None, # a `Captio
     app.mount('/static', StaticFiles(directory=STATIC), name='static')
     return app
 
-# %% ../nbs/13_serve.ipynb #f8a735e4
+# %% ../nbs/13_serve.ipynb #a78b7bab
 def run_server(host:str='127.0.0.1', # address to listen on (0.0.0.0: every interface)
                port:int=8000, model:str|Path|None=None, # model file (default: the shipped model)
                max_upload_mb:float=10.0, # largest accepted request in MB
@@ -236,7 +236,7 @@ def run_server(host:str='127.0.0.1', # address to listen on (0.0.0.0: every inte
     print(f'imgcap: model {c.name} ({c.model.cfg.encoder}, {c.device}) on http://{host}:{port}/ (API docs at /docs)', file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level='info')
 
-# %% ../nbs/13_serve.ipynb #f720e1d8
+# %% ../nbs/13_serve.ipynb #35942774
 def free_port(host:str='127.0.0.1') -> int:
     "A TCP port that is free on `host` right now."
     with socket.socket() as s: s.bind((host, 0)); return s.getsockname()[1]
