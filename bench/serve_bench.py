@@ -17,7 +17,7 @@ import torch
 
 def tiny_model(folder) -> Path:
     "A tiny untrained model: the real lite0 encoder, a 16-unit decoder. Its captions are nonsense."
-    from imgcap.captioner import make_tiny_model
+    from imgcap.testing import make_tiny_model
     return make_tiny_model(Path(folder)/'tiny.safetensors')
 
 

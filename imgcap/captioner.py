@@ -15,8 +15,7 @@ from .features import ImageEncoder
 from .decode import beam_search, greedy, sample, strip_eos
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DEFAULT_BEAM', 'TINY_WORDS', 'default_model_path', 'Captioner', 'caption_features', 'caption',
-           'caption_images', 'make_tiny_model']
+__all__ = ['DEFAULT_MODEL', 'DEFAULT_BEAM', 'default_model_path', 'Captioner', 'caption_features', 'caption', 'caption_images']
 
 # %% ../nbs/10_captioner.ipynb #f1820fec
 DEFAULT_MODEL = Path(__file__).resolve().parent/'models'/'flickr8k.safetensors' if '__file__' in globals() else Path('../imgcap/models/flickr8k.safetensors').resolve()
@@ -110,15 +109,3 @@ def caption_images(images:list, model:str|Path|None=None, **kwargs) -> list[dict
     key = str(model or default_model_path())
     if key not in _default: _default[key] = Captioner.load(model)
     return _default[key].caption(images, **kwargs)
-
-# %% ../nbs/10_captioner.ipynb #fc52973f
-TINY_WORDS = 'a dog cat runs on the grass in water ball red man'.split()
-
-def make_tiny_model(path:str|Path, # where to write the model file
-                    seed:int=0) -> Path:
-    "An untrained model with a 12-word vocabulary and the real Lite0 encoder: nonsense captions, fast tests."
-    from imgcap.model import ShowTell, CaptionConfig, save_model
-    from imgcap.text import Vocab
-    vocab = Vocab.build([[w] for w in TINY_WORDS], min_count=1)
-    torch.manual_seed(seed)
-    return save_model(ShowTell(CaptionConfig(vocab_size=len(vocab), embed=16, hidden=16, region_dim=4, dropout=0.)), vocab, path)
