@@ -17,8 +17,8 @@ from fastcore.basics import patch
 from .core import ImgcapError, atomic_write, sha256_text
 
 # %% auto #0
-__all__ = ['SPECIALS', 'tokenize', 'detokenize', 'word_counts', 'Vocab', 'train_vocab', 'unk_rate', 'plot_word_freq',
-           'summary_table', 'vocab_sizes']
+__all__ = ['SPECIALS', 'PAD', 'BOS', 'EOS', 'UNK', 'tokenize', 'detokenize', 'word_counts', 'Vocab', 'train_vocab', 'unk_rate',
+           'plot_word_freq', 'summary_table', 'vocab_sizes']
 
 # %% ../nbs/02_text.ipynb #63d27f9e
 _CLITIC = r"n't|'(?:s|re|ve|ll|d|m)"
@@ -49,6 +49,7 @@ def word_counts(token_lists:Iterable[list[str]], # one list of tokens per captio
 
 # %% ../nbs/02_text.ipynb #1dd253d6
 SPECIALS = ('<pad>', '<bos>', '<eos>', '<unk>')
+PAD, BOS, EOS, UNK = (SPECIALS.index(t) for t in ('<pad>', '<bos>', '<eos>', '<unk>'))  # every vocabulary's first ids
 
 def _itos_hash(itos:list[str]) -> str:
     return sha256_text(json.dumps(itos, ensure_ascii=False, separators=(',', ':')))
@@ -74,7 +75,7 @@ class Vocab:
         self.itos = _check_itos(list(itos))
         self.stoi = {t: i for i, t in enumerate(self.itos)}
         self.min_count, self.hash = min_count, _itos_hash(self.itos)
-        self.pad, self.bos, self.eos, self.unk = range(len(SPECIALS))
+        self.pad, self.bos, self.eos, self.unk = PAD, BOS, EOS, UNK
 
     @classmethod
     def build(cls, token_lists:Iterable[list[str]], # tokenized captions, training split only
