@@ -15,7 +15,8 @@ from .text import Vocab
 from .model import CaptionConfig, ShowTell, save_model
 
 # %% auto #0
-__all__ = ['COLOURS', 'TINY_WORDS', 'make_test_photos', 'make_tiny_flickr8k', 'make_tiny_model']
+__all__ = ['COLOURS', 'TINY_WORDS', 'TAGS', 'IPTC', 'make_test_photos', 'make_tiny_flickr8k', 'make_tiny_model',
+           'make_loop_folder', 'unreadable', 'permissions_enforced', 'make_tagged_photos']
 
 # %% ../nbs/99_testing.ipynb #47bd93c0
 def _png_chunk(kind:bytes, data:bytes) -> bytes:
@@ -97,3 +98,70 @@ def make_tiny_model(path:str|Path, # where to write the model file
     vocab = Vocab.build([[w] for w in TINY_WORDS], min_count=1)
     torch.manual_seed(seed)
     return save_model(ShowTell(CaptionConfig(vocab_size=len(vocab), embed=16, hidden=16, region_dim=4, dropout=0.)), vocab, path)
+
+# %% ../nbs/99_testing.ipynb #42df6d4b
+import contextlib, os, shutil, subprocess, sys, tempfile
+
+# %% ../nbs/99_testing.ipynb #d7db7dda
+def _small_photo(path:Path, colour:str):
+    path.parent.mkdir(parents=True, exist_ok=True); Image.new('RGB', (16, 12), colour).save(path)
+
+def make_loop_folder(folder:str|Path, # where to write it (created if missing)
+                    ) -> list[str]:
+    "A folder whose symlinks loop (two to itself, one to its parent) with a photo under two names: the real photos' relative paths."
+    d = Path(folder)
+    _small_photo(d/'a.jpg', 'red'); _small_photo(d/'sub'/'b.png', 'blue')
+    for link, target in [('again', '.'), ('more', '.'), ('sub/up', '..'), ('sub/a_too.jpg', '../a.jpg')]:
+        if not (d/link).is_symlink(): (d/link).symlink_to(target)
+    return ['a.jpg', 'sub/b.png']
+
+# %% ../nbs/99_testing.ipynb #7629b4fa
+@contextlib.contextmanager
+def unreadable(*paths:str|Path):
+    "Within the block, `paths` (files or folders) have no permissions at all; their modes are restored afterwards."
+    modes = {Path(p): Path(p).stat().st_mode for p in paths}
+    try:
+        for p in modes: p.chmod(0)
+        yield
+    finally:
+        for p, m in modes.items(): p.chmod(m)
+
+# %% ../nbs/99_testing.ipynb #786133fd
+_DAC = ['--inh-caps=-dac_override,-dac_read_search', '--bounding-set=-dac_override,-dac_read_search']
+
+def permissions_enforced(cmd:list[str], # a command line
+                        ) -> list[str]|None:
+    "`cmd` run so that file permissions hold even for root (via `setpriv`), or None when that cannot be arranged."
+    if os.geteuid() != 0: return list(cmd)
+    setpriv = shutil.which('setpriv')
+    if not setpriv: return None
+    with tempfile.TemporaryDirectory() as d:
+        probe = Path(d)/'probe'; probe.write_text('x')
+        with unreadable(probe):
+            r = subprocess.run([setpriv, *_DAC, sys.executable, '-c', f'open({str(probe)!r})'], capture_output=True, text=True)
+    return [setpriv, *_DAC, *cmd] if 'PermissionError' in r.stderr else None
+
+# %% ../nbs/99_testing.ipynb #25139532
+TAGS = {'Exif.Image.Orientation': '6', 'Exif.Image.Make': 'Canon', 'Exif.Image.Model': 'EOS 5D',
+        'Exif.Photo.DateTimeOriginal': '2024:05:01 10:00:00', 'Exif.GPSInfo.GPSLatitudeRef': 'N',
+        'Exif.GPSInfo.GPSLatitude': '51/1 30/1 0/1', 'Exif.GPSInfo.GPSLongitudeRef': 'W', 'Exif.GPSInfo.GPSLongitude': '0/1 7/1 0/1'}
+IPTC = {'Iptc.Application2.Byline': ['Ann Example'], 'Iptc.Application2.Keywords': ['dog', 'park']}
+
+def make_tagged_photos(folder:str|Path, # where to write them (created if missing)
+                      ) -> dict[str, str]:
+    "JPEG, PNG, WebP and TIFF photos with an ICC profile, EXIF (orientation, camera, date, GPS) and some IPTC: file name -> format."
+    import pyexiv2
+    from PIL import ImageCms
+    d = Path(folder); d.mkdir(parents=True, exist_ok=True)
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile('sRGB')).tobytes()
+    im = Image.fromarray(np.random.default_rng(1).integers(0, 256, (48, 64, 3), dtype=np.uint8))
+    out = {}
+    for name, fmt, iptc, extra in [('tagged.jpg', 'JPEG', True, {}), ('tagged.png', 'PNG', False, {}), ('tagged.webp', 'WEBP', False, {}),
+                                   ('tagged.tif', 'TIFF', True, {}), ('described.jpg', 'JPEG', False, {'Exif.Image.ImageDescription': 'my dog Rex'})]:
+        buf = io.BytesIO(); im.save(buf, fmt, icc_profile=icc, **({'quality': 90} if fmt == 'JPEG' else {}))
+        with pyexiv2.ImageData(buf.getvalue()) as m:
+            m.modify_exif({**TAGS, **extra})
+            if iptc: m.modify_iptc(IPTC)
+            (d/name).write_bytes(m.get_bytes())
+        out[name] = fmt
+    return out
