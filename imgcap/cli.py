@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse, json, math, os, sys
 from pathlib import Path
 
+from .core import ImgcapError, data_dir
+
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'FEW', 'DERIVED', 'EXAMPLES', 'DATA_HELP', 'COMMANDS', 'add_options', 'expand_images', 'cmd_caption',
            'cmd_read_metadata', 'cmd_features', 'cmd_train', 'cmd_evaluate', 'cmd_score', 'cmd_serve', 'sample_photo',
@@ -134,7 +136,6 @@ def expand_images(specs:list[str], # files, folders and glob patterns, as typed
                   problems:list|None=None, # where to note folders that cannot be read (default: raise)
                  ) -> list[str]:
     "The photos `specs` name: files as given, folders' photos sorted, patterns expanded; each real file once."
-    from imgcap.core import ImgcapError
     notes = [] if problems is None else problems
     out = {}
     for s in specs:
@@ -156,24 +157,34 @@ def _denied(p:str) -> bool:
     except PermissionError: return True
     except OSError: return False  # missing, a folder ...: the captioner says what it is
 
-def _caption_iter(cap, images:list[str], batch_size:int, **decoding):
-    "Results in input order as each batch is done; a photo that may not be read is reported as such, not handed to the captioner."
+def _caption_iter(cap, images:list[str], batch_size:int, failed:dict, **decoding):
+    "Results in input order as each batch is done; photos in `failed` (photo: why) and photos that may not be read are reported, not captioned."
     for s in range(0, len(images), batch_size):
         batch = images[s:s + batch_size]
-        denied = {p for p in batch if _denied(p)}
-        done = iter(cap.caption([p for p in batch if p not in denied], batch_size=batch_size, **decoding))
-        for p in batch: yield dict(image=p, error=f'{p}: permission denied (cannot open it for reading)') if p in denied else next(done)
+        why = {p: failed.get(p) or f'{p}: permission denied (cannot open it for reading)' for p in batch if p in failed or _denied(p)}
+        rest = [p for p in batch if p not in why]
+        done = iter(cap.caption(rest, batch_size=batch_size, **decoding) if rest else [])
+        for p in batch: yield dict(image=p, error=why[p]) if p in why else next(done)
+
+def _shared_caption_files(photos:list[str], ext:str) -> dict[str, str]:
+    "The photos whose caption file (`--sidecar ext`) is an earlier photo's too, each with the reason it is not captioned."
+    from imgcap.outputs import sidecar_path
+    first, out = {}, {}
+    for p in photos:
+        sc = sidecar_path(p, ext); k = _key(sc)
+        if k == _key(p): continue  # a caption file named as a photo (a shell's `photos/*`): it is its own
+        if k in first: out[p] = f'{p}: not captioned: {first[k]} has the same caption file, {sc}; rename one of the two photos'
+        else: first[k] = p
+    return out
 
 def _refuse_input_as_output(out:str, photos:list[str]):
     "An output file that is one of the photos, by any path or link, is refused: writing it would destroy the photo."
-    from imgcap.core import ImgcapError
     k = _key(out)
     for p in photos:
         if _key(p) == k: raise ImgcapError(f'{out}: is one of the photos to caption ({p}); choose another --output')
 
 def _confidence_note(r:dict, min_confidence:float|None):
     "Leave a photo uncaptioned (noted in `r`) when its caption's `confidence` is under `min_confidence`."
-    from imgcap.core import ImgcapError
     if min_confidence is None or 'caption' not in r: return
     if 'confidence' not in r: raise ImgcapError('--min-confidence: this model gives no confidence with its captions')
     if r['confidence'] < min_confidence: r['uncaptioned'] = f"confidence {r['confidence']:.2f} under {min_confidence:g}"
@@ -198,7 +209,6 @@ def _check_caption_args(args):
 def cmd_caption(args):
     "Caption photos (files, folders, patterns): results as text, CSV, JSON or JSON Lines, caption files beside them, or their metadata."
     from collections import Counter
-    from imgcap.core import ImgcapError
     from imgcap.outputs import ResultsWriter, SidecarWriter, MetadataWriter, check_template, render_caption
     args.beam = args.beam or max(args.default_beam, args.n_best)
     _check_caption_args(args)
@@ -208,22 +218,23 @@ def cmd_caption(args):
     if args.output: _refuse_input_as_output(args.output, photos)
     writers = [w for w in [args.sidecar and SidecarWriter(args.sidecar, args.overwrite),
                            args.write_metadata and MetadataWriter(args.overwrite, args.backup)] if w]
+    shared = _shared_caption_files(photos, args.sidecar) if args.sidecar else {}
     fmt = _format_of(args, writers)
     if args.resume and fmt != 'jsonl': args.parser.error('--resume carries on a JSON Lines file: add --format jsonl')
     results = fmt and ResultsWriter(fmt, args.output, n_best=args.n_best, resume=args.resume, overwrite=args.overwrite)
     have = ([results.done.__contains__] if results and results.done else []) + [w.done for w in writers]
-    todo = [p for p in photos if not (have and all(h(p) for h in have))]
+    todo = [p for p in photos if p in shared or not (have and all(h(p) for h in have))]
     n = Counter(skipped=len(photos) - len(todo))
     for path, why in problems: print(f'imgcap: {path}: {why}', file=sys.stderr)
     from tqdm import tqdm
     def say(msg): tqdm.write(f'imgcap: {msg}', file=sys.stderr)
     if todo:
         from imgcap.captioner import Captioner
-        cap = Captioner.load(args.model)
+        cap = Captioner.load(args.model) if set(todo) - set(shared) else None
         decoding = dict(beam=args.beam, n_best=args.n_best, temperature=args.temperature, top_p=args.top_p, seed=args.seed,
                         block_trigrams=args.block_trigrams, alpha=args.length_penalty)
         with tqdm(total=len(todo), unit='photo', file=sys.stderr, disable=args.quiet or len(todo) <= FEW, dynamic_ncols=True) as bar:
-            for r in _caption_iter(cap, todo, args.batch_size, **decoding):
+            for r in _caption_iter(cap, todo, args.batch_size, shared, **decoding):
                 bar.update(1); _confidence_note(r, args.min_confidence)
                 if 'caption' in r and 'uncaptioned' not in r and writers:
                     try: n['written' if any([w.write(r['image'], render_caption(r['caption'], args.template)) for w in writers]) else 'skipped'] += 1
@@ -243,7 +254,6 @@ def cmd_caption(args):
 # %% ../nbs/12_cli.ipynb #03128a98
 def cmd_read_metadata(args):
     "Show the descriptions stored in photos: EXIF ImageDescription, XMP dc:description, IPTC Caption-Abstract."
-    from imgcap.core import ImgcapError
     from imgcap.outputs import read_metadata
     problems = []
     rows = []
@@ -265,13 +275,11 @@ def cmd_read_metadata(args):
 DERIVED = ('vocab_size', 'feat_dim', 'n_regions')  # CaptionConfig fields set from the data and the encoder, not by hand
 
 def _data(args) -> Path:
-    from imgcap.core import data_dir
     return Path(args.data) if args.data else data_dir()
 
 def cmd_features(args):
     "Compute (or reuse) the cached encoder features of every photo of a data set."
     import time
-    from imgcap.core import ImgcapError
     from imgcap.data import load_captions
     from imgcap.features import compute_features
     cd = load_captions(_data(args))
@@ -472,11 +480,6 @@ def build_parser() -> argparse.ArgumentParser:
         sp.set_defaults(func=fn, parser=sp)
     return p
 
-def _user_error(e:Exception) -> bool:
-    "Whether `e` is an `ImgcapError`, without importing the library when nothing has."
-    core = sys.modules.get('imgcap.core')
-    return core is not None and isinstance(e, core.ImgcapError)
-
 def main(argv:list|None=None) -> int:
     "Entry point of the `imgcap` command."
     p = build_parser()
@@ -489,6 +492,5 @@ def main(argv:list|None=None) -> int:
         print('imgcap: interrupted', file=sys.stderr); return 130
     except BrokenPipeError:  # the reader went away (| head): stop quietly, and let nothing flush into the closed pipe
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); return 1
-    except Exception as e:
-        if not _user_error(e): raise
+    except ImgcapError as e:
         print(f'imgcap: error: {e}', file=sys.stderr); return 1

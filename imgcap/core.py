@@ -7,8 +7,6 @@ from __future__ import annotations
 import os, hashlib, json, tempfile
 from pathlib import Path
 
-import torch
-
 # %% auto #0
 __all__ = ['PROJECT_ROOT', 'ImgcapError', 'BadImageError', 'TooLargeError', 'data_dir', 'cache_dir', 'default_device',
            'atomic_write', 'sha256_text']
@@ -49,6 +47,7 @@ def cache_dir() -> Path:
 # %% ../nbs/00_core.ipynb #18c1ef27
 def default_device() -> torch.device:
     "CUDA when present, else CPU."
+    import torch
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
 def atomic_write(path:Path|str, # where the file ends up

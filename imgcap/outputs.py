@@ -10,9 +10,9 @@ from pathlib import Path
 from .core import ImgcapError
 
 # %% auto #0
-__all__ = ['FORMATS', 'METADATA_FORMATS', 'DESCRIPTIONS', 'write_atomic', 'csv_header', 'format_result', 'format_results',
-           'repair_jsonl', 'read_jsonl', 'ResultsWriter', 'sidecar_path', 'check_template', 'render_caption',
-           'SidecarWriter', 'read_metadata', 'write_metadata', 'MetadataWriter']
+__all__ = ['FORMATS', 'METADATA_FORMATS', 'DESCRIPTIONS', 'CAMERA_FILLERS', 'write_atomic', 'csv_header', 'format_result',
+           'format_results', 'repair_jsonl', 'read_jsonl', 'ResultsWriter', 'sidecar_path', 'check_template',
+           'render_caption', 'SidecarWriter', 'read_metadata', 'is_description', 'write_metadata', 'MetadataWriter']
 
 # %% ../nbs/10b_outputs.ipynb #a28e1c96
 def _umask() -> int:
@@ -190,7 +190,9 @@ class SidecarWriter:
     def write(self, photo, text:str) -> bool:
         "Write `text` beside `photo`; False when an existing caption file was kept."
         if self.done(photo): return False
-        write_atomic(sidecar_path(photo, self.ext), text.rstrip('\n') + '\n')
+        p = sidecar_path(photo, self.ext)
+        if os.path.realpath(p) == os.path.realpath(photo): raise ImgcapError(f'{photo}: its caption file would be the photo itself; choose another extension')
+        write_atomic(p, text.rstrip('\n') + '\n')
         return True
 
 # %% ../nbs/10b_outputs.ipynb #cb73b568
@@ -213,7 +215,7 @@ def _photo_bytes(photo) -> bytes:
 def _text(v) -> str|None:
     if isinstance(v, dict): v = v.get('lang="x-default"', next(iter(v.values()), None))  # XMP: one text a language
     if isinstance(v, list): v = v[0] if v else None  # IPTC: repeatable fields
-    return (v or '').strip(' \t\r\n\x00') or None
+    return (v or '').replace('\x00', ' ').strip() or None
 
 def _described(m) -> dict:
     iptc = m.read_iptc()
@@ -227,6 +229,18 @@ def read_metadata(photo:str|Path) -> dict:
         with _pyexiv2().ImageData(data) as m: return _described(m)
     except ImgcapError: raise
     except Exception as e: raise ImgcapError(f'{photo}: cannot read its metadata ({e})') from None
+
+# %% ../nbs/10b_outputs.ipynb #89925d2b
+CAMERA_FILLERS = frozenset({'OLYMPUS DIGITAL CAMERA', 'SONY DSC', 'KONICA MINOLTA DIGITAL CAMERA', 'MINOLTA DIGITAL CAMERA',
+                            'JENOPTIK DIGITAL CAMERA', 'SAMSUNG DIGITAL CAMERA', 'SAMSUNG CAMERA PICTURES', 'DIGITAL CAMERA',
+                            'EXIF_JPEG_PICTURE', 'DEFAULT'})  # written by cameras, not people; upper case, single spaces
+
+def is_description(text:str|None) -> bool:
+    "Whether `text` describes a photo: not None, not blank, not a filler a camera writes by itself (`CAMERA_FILLERS`)."
+    words = ' '.join((text or '').replace('\x00', ' ').split()).upper()
+    return bool(words) and words not in CAMERA_FILLERS
+
+def _has_description(d:dict) -> bool: return any(is_description(d[k]) for k in DESCRIPTIONS)
 
 # %% ../nbs/10b_outputs.ipynb #8f07d96f
 def _looks(data:bytes, name) -> tuple:
@@ -259,7 +273,7 @@ def write_metadata(photo:str|Path, # a JPEG, PNG, WebP or TIFF file (a symlink i
     try:
         with _pyexiv2().ImageData(data) as m:
             old = _described(m)
-            if not overwrite and (old['exif'] or old['xmp'] or old['iptc']): return False
+            if not overwrite and _has_description(old): return False
             m.modify_exif({DESCRIPTIONS['exif']: text})
             m.modify_xmp({DESCRIPTIONS['xmp']: {'lang="x-default"': text}})
             if old['has_iptc']:
@@ -282,9 +296,8 @@ class MetadataWriter:
     def done(self, photo) -> bool:
         "Whether `photo` has a description already (and it is to be kept)."
         if self.overwrite: return False
-        try: d = read_metadata(photo)
+        try: return _has_description(read_metadata(photo))
         except ImgcapError: return False
-        return bool(d['exif'] or d['xmp'] or d['iptc'])
 
     def write(self, photo, text:str) -> bool:
         "Write `text` into `photo`; False when an existing description was kept."
