@@ -4,12 +4,12 @@
 
 # %% ../nbs/00_core.ipynb #01054847
 from __future__ import annotations
-import os, hashlib, json, tempfile
+import contextlib, os, hashlib, json, stat, tempfile
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['PROJECT_ROOT', 'ImgcapError', 'BadImageError', 'TooLargeError', 'data_dir', 'cache_dir', 'default_device',
-           'atomic_write', 'sha256_text']
+           'sha256_text', 'atomic_write']
 
 # %% ../nbs/00_core.ipynb #b7142340
 class ImgcapError(Exception):
@@ -50,20 +50,40 @@ def default_device() -> torch.device:
     import torch
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
-def atomic_write(path:Path|str, # where the file ends up
-                 write, # function that writes to the temporary path it is given
-                ) -> Path:
-    "Write via a temporary file in the same folder, then rename: a crash never leaves half a file."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.'+path.name, suffix='.tmp'); os.close(fd)
-    try:
-        write(tmp)
-        um = os.umask(0); os.umask(um); os.chmod(tmp, 0o666 & ~um)  # the permissions of a plainly created file
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.unlink(tmp)
-    return path
-
 def sha256_text(s:str) -> str:
     "Hex SHA-256 of a string (used to fingerprint vocabularies and image lists)."
     return hashlib.sha256(s.encode('utf-8')).hexdigest()
+
+# %% ../nbs/00_core.ipynb #5a3448ad
+def _umask() -> int:
+    um = os.umask(0); os.umask(um); return um  # reading the umask means setting it
+
+def _fsync(p):
+    fd = os.open(p, os.O_RDONLY)  # a folder too: its entry for the renamed file reaches the disk
+    try: os.fsync(fd)
+    finally: os.close(fd)
+
+def atomic_write(path:Path|str, # where the file ends up; a symlink is written through to its target
+                 write, # function that writes to the temporary path it is given
+                 durable:bool=False, # fsync the file and its folder before returning
+                ) -> Path:
+    "Write via a temporary file in the same folder, then rename: a crash never leaves half a file."
+    tmp = None
+    try:
+        try: st = os.stat(path)  # the kernel follows links, /dev/stdout's too
+        except FileNotFoundError: st = None
+        if st and stat.S_ISDIR(st.st_mode): raise ImgcapError(f'{path}: is a folder, not a file')
+        if st and not stat.S_ISREG(st.st_mode): write(str(path)); return Path(path)  # a device or a pipe: a rename would replace it
+        target = Path(os.path.realpath(path)); target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f'.{target.name}.', suffix='.tmp'); os.close(fd)
+        write(tmp)
+        if durable: _fsync(tmp)
+        os.chmod(tmp, stat.S_IMODE(st.st_mode) if st else 0o666 & ~_umask())
+        if st and (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+            with contextlib.suppress(PermissionError): os.chown(tmp, st.st_uid, st.st_gid)
+        os.replace(tmp, target)
+        if durable: _fsync(target.parent)
+    except OSError as e: raise ImgcapError(f'{path}: cannot write ({e.strerror or e})') from None
+    finally:
+        if tmp and os.path.exists(tmp): os.unlink(tmp)
+    return Path(path)

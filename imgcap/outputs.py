@@ -4,52 +4,15 @@
 
 # %% ../nbs/10b_outputs.ipynb #43cf9e37
 from __future__ import annotations
-import csv, hashlib, io, json, os, stat, sys, tempfile
+import csv, hashlib, io, json, os, stat, sys
 from pathlib import Path
 
-from .core import ImgcapError
+from .core import ImgcapError, atomic_write
 
 # %% auto #0
-__all__ = ['FORMATS', 'METADATA_FORMATS', 'DESCRIPTIONS', 'CAMERA_FILLERS', 'write_atomic', 'csv_header', 'format_result',
-           'format_results', 'repair_jsonl', 'read_jsonl', 'ResultsWriter', 'sidecar_path', 'check_template',
-           'render_caption', 'SidecarWriter', 'read_metadata', 'is_description', 'write_metadata', 'MetadataWriter']
-
-# %% ../nbs/10b_outputs.ipynb #a28e1c96
-def _umask() -> int:
-    um = os.umask(0); os.umask(um); return um  # reading the umask means setting it
-
-def write_atomic(path:str|Path, # the file to (re)place; a symlink is followed to its target
-                 data:bytes|str, # the new content (str is written as UTF-8)
-                 durable:bool=False, # fsync the data and the folder before returning
-                ) -> Path:
-    "Replace the file at `path` with `data` in one rename, through symlinks, keeping an existing file's permissions."
-    target = Path(os.path.realpath(path))
-    b = data.encode('utf-8') if isinstance(data, str) else data
-    try:
-        st = target.stat() if target.exists() else None
-        if st and stat.S_ISDIR(st.st_mode): raise ImgcapError(f'{path}: is a folder, not a file')
-        if st and not stat.S_ISREG(st.st_mode):  # a device or a pipe: a rename would replace it
-            with open(target, 'wb') as f: f.write(b)
-            return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f'.{target.name}.', suffix='.tmp')
-    except OSError as e: raise ImgcapError(f'{path}: cannot write ({e.strerror or e})') from None
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(b)
-            if durable: f.flush(); os.fsync(f.fileno())
-        os.chmod(tmp, stat.S_IMODE(st.st_mode) if st else 0o666 & ~_umask())
-        if st and (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
-            with contextlib.suppress(PermissionError): os.chown(tmp, st.st_uid, st.st_gid)
-        os.replace(tmp, target)
-        if durable:
-            fd = os.open(target.parent, os.O_RDONLY)
-            try: os.fsync(fd)
-            finally: os.close(fd)
-    except OSError as e: raise ImgcapError(f'{path}: cannot write ({e.strerror or e})') from None
-    finally:
-        if os.path.exists(tmp): os.unlink(tmp)
-    return target
+__all__ = ['FORMATS', 'METADATA_FORMATS', 'DESCRIPTIONS', 'CAMERA_FILLERS', 'csv_header', 'format_result', 'format_results',
+           'repair_jsonl', 'read_jsonl', 'ResultsWriter', 'sidecar_path', 'check_template', 'render_caption',
+           'SidecarWriter', 'read_metadata', 'is_description', 'write_metadata', 'MetadataWriter']
 
 # %% ../nbs/10b_outputs.ipynb #20cbd200
 FORMATS = ('text', 'json', 'csv', 'jsonl')
@@ -154,7 +117,7 @@ class ResultsWriter:
         if not self.stream:
             text = format_results(self.rows, 'json') if self.fmt == 'json' else self._head() + ''.join(format_result(r, self.fmt, self.n) for r in self.rows)
             if self.path is None: self._put(text)
-            else: write_atomic(self.path, text)
+            else: atomic_write(self.path, lambda t: Path(t).write_text(text, encoding='utf-8'))
         elif self.path is not None: self.f.close()
 
 # %% ../nbs/10b_outputs.ipynb #c40b1841
@@ -192,7 +155,7 @@ class SidecarWriter:
         if self.done(photo): return False
         p = sidecar_path(photo, self.ext)
         if os.path.realpath(p) == os.path.realpath(photo): raise ImgcapError(f'{photo}: its caption file would be the photo itself; choose another extension')
-        write_atomic(p, text.rstrip('\n') + '\n')
+        atomic_write(p, lambda t: Path(t).write_text(text.rstrip('\n') + '\n', encoding='utf-8'))
         return True
 
 # %% ../nbs/10b_outputs.ipynb #cb73b568
@@ -257,7 +220,7 @@ def _keep_original(target:Path, data:bytes):
     bak = target.with_name(target.name + '_original')
     if bak.exists(): return  # it holds the oldest original
     try: os.link(target, bak)
-    except OSError: write_atomic(bak, data, durable=True)
+    except OSError: atomic_write(bak, lambda t: Path(t).write_bytes(data), durable=True)
 
 # %% ../nbs/10b_outputs.ipynb #8c86a021
 def write_metadata(photo:str|Path, # a JPEG, PNG, WebP or TIFF file (a symlink is followed)
@@ -285,7 +248,7 @@ def write_metadata(photo:str|Path, # a JPEG, PNG, WebP or TIFF file (a symlink i
         raise ImgcapError(f'{photo}: left as it was: with the description written it would not look the same (pixels, colour profile or orientation)')
     target = Path(os.path.realpath(photo))
     if backup: _keep_original(target, data)
-    write_atomic(target, new, durable=True)
+    atomic_write(target, lambda t: Path(t).write_bytes(new), durable=True)
     return True
 
 # %% ../nbs/10b_outputs.ipynb #8b7910af
