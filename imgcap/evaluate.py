@@ -4,12 +4,10 @@
 
 # %% ../nbs/11_evaluate.ipynb #560b3dcc
 from __future__ import annotations
-import json, os, re, textwrap, time
+import json, os, textwrap, time
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
-
-import torch
 
 from .core import ImgcapError, atomic_write, data_dir
 from .data import CaptionData, load_captions, read_flickr8k_judgements

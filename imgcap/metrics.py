@@ -5,7 +5,7 @@
 # %% ../nbs/08_metrics.ipynb #b1b17a6d
 from __future__ import annotations
 import math, os, shutil, subprocess, tempfile, warnings
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
