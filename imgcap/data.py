@@ -385,7 +385,7 @@ def assign_splits(df:pd.DataFrame, # a caption table
                   val_fraction:float=0.05, # share of photos for validation, in a hash split
                   test_fraction:float=0.05, # share of photos for testing, in a hash split
                   split_file:Path|str|None=None, # a split file to use instead (`image,split` a line)
-                  make_split:bool|None=None, # hash split: None when the source's split is incomplete, True always, False never
+                  make_split:bool|None=None, # hash split: None when the source gives none (or only COCO's file names), True always, False never
                  ) -> tuple[pd.DataFrame, dict]:
     "The table with each photo's split set, and a record of how the split was made."
     import pandas as pd
@@ -396,10 +396,10 @@ def assign_splits(df:pd.DataFrame, # a caption table
         unlisted = sorted(set(df['image']) - set(chosen))
         if unlisted: warnings.warn(f'{Path(split_file).name}: {len(unlisted)} captioned photo(s) are not in the split file '
                                    f'and are left out: {_examples(unlisted)}', CaptionWarning, stacklevel=2)
-    elif make_split or (make_split is None and own != list(SPLITS)):
+    elif make_split or (make_split is None and (not own or set(df['source']) == {'coco'})):
         chosen = {im: hash_split(im, val_fraction, test_fraction) for im in df['image'].unique()}
         rec = {'rule': 'hash', 'val_fraction': val_fraction, 'test_fraction': test_fraction}
-        if own: rec['replaced'] = own  # the source's own, incomplete split
+        if own: rec['replaced'] = own  # the splits the source gave
     else: chosen, rec = None, {'rule': 'source'}
     if chosen is not None: df = df.assign(split=pd.Series([chosen.get(im) for im in df['image']], index=df.index, dtype=object))
     return df, rec | {'counts': split_counts(df), 'sha256': split_digest(df)}
@@ -521,7 +521,7 @@ def load_captions(src:Path|str, # a caption file, or a folder holding one (e.g. 
                   val_fraction:float=0.05, # share of photos for validation, when a split is made
                   test_fraction:float=0.05, # share of photos for testing, when a split is made
                   split_file:Path|str|None=None, # a split file (`image,split` a line) to use instead of any other split
-                  make_split:bool|None=None, # hash split: None when the source's split is incomplete, True always, False never
+                  make_split:bool|None=None, # hash split: None when the source gives none (or only COCO's file names), True always, False never
                  ) -> CaptionData:
     "Read captions in any known format into a `CaptionData`: photos checked, a split made where there is none."
     import pandas as pd
