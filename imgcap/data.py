@@ -4,20 +4,23 @@
 
 # %% ../nbs/01_data.ipynb #3002bfa4
 from __future__ import annotations
-import json, os, re, textwrap, warnings
+import hashlib, json, os, re, textwrap, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable
 
-import pandas as pd
+from .core import ImgcapError, atomic_write, sha256_text
 
-from .core import ImgcapError
+if TYPE_CHECKING: import pandas as pd  # imported where a table is built, so `import imgcap.data` stays light
 
 # %% auto #0
-__all__ = ['COLUMNS', 'SPLITS', 'FLICKR8K_SPLIT_FILES', 'KARPATHY_SPLITS', 'FORMATS', 'FOLDER_FORMATS', 'IMAGE_DIRS',
-           'CaptionWarning', 'is_stray_key', 'read_flickr_tokens', 'read_flickr8k_splits', 'read_flickr8k',
-           'read_flickr30k_csv', 'read_kaggle_captions', 'coco_split', 'read_coco', 'read_karpathy', 'detect_format',
-           'caption_files', 'CaptionData', 'find_image_dir', 'missing_images', 'load_captions', 'show_grid',
-           'plot_caption_lengths']
+__all__ = ['COLUMNS', 'SPLITS', 'KNOWN_STRAY_KEYS', 'FLICKR8K_SPLIT_FILES', 'KARPATHY_SPLITS', 'IMAGE_EXTS', 'CAPTION_EXTS',
+           'FORMATS', 'FOLDER_FORMATS', 'IMAGE_DIRS', 'JUDGEMENT_FILES', 'CaptionWarning', 'is_stray_key',
+           'read_flickr_tokens', 'read_flickr8k_splits', 'read_flickr8k', 'read_flickr30k_csv', 'read_kaggle_captions',
+           'coco_split', 'read_coco', 'read_karpathy', 'photo_files', 'read_caption_files', 'detect_format',
+           'caption_files', 'hash_split', 'read_split_file', 'split_counts', 'split_digest', 'assign_splits',
+           'references', 'CaptionData', 'find_image_dir', 'missing_images', 'load_captions', 'read_flickr8k_judgements',
+           'show_grid', 'plot_caption_lengths']
 
 # %% ../nbs/01_data.ipynb #cf754275
 COLUMNS = ['image', 'caption', 'split', 'caption_no', 'source']
@@ -37,6 +40,7 @@ def _table(path:Path, # the file the rows came from (named in errors)
            source:str, # format name for the `source` column
           ) -> pd.DataFrame:
     "The tidy caption table, sorted by image and caption number; one split per image."
+    import pandas as pd
     if not images: raise ImgcapError(f'{path.name}: no captions found')
     df = pd.DataFrame({'image': images, 'caption': captions, 'split': pd.Series(splits, dtype=object),
                        'caption_no': pd.Series(nos, dtype='int64'), 'source': source})
@@ -66,19 +70,22 @@ def _count_up(images:list) -> list[int]:
 
 # %% ../nbs/01_data.ipynb #81b38b97
 _STRAY = re.compile(r'\.(?:jpe?g|png)\.\d+$', re.IGNORECASE)
+KNOWN_STRAY_KEYS = frozenset({'2258277193_586949ec62.jpg.1'})  # Flickr8k.token.txt: captions under a copy of a photo's name
 
 def is_stray_key(name:str) -> bool:
     "True for a known kind of stray key: a photo name with a copy number after it (`x.jpg.1`)."
     return bool(_STRAY.search(name))
 
 def _drop_stray(path:Path, images:list, *cols) -> tuple[list, list]:
-    "Remove rows whose image is a stray key; warn with the count and examples. Returns (columns, stray keys)."
+    "Remove rows whose image is a stray key; warn about keys not in `KNOWN_STRAY_KEYS`. Returns (columns, stray keys)."
     keep = [not is_stray_key(im) for im in images]
     if all(keep): return [images, *cols], []
     stray = sorted({im for im, k in zip(images, keep) if not k})
-    nrows = keep.count(False)
-    warnings.warn(f'{Path(path).name}: skipped {len(stray)} stray key(s) with no photo ({nrows} caption rows): '
-                  f'{_examples(stray)}', CaptionWarning, stacklevel=3)
+    news = [k for k in stray if k not in KNOWN_STRAY_KEYS]
+    if news:
+        nrows = sum(map(set(news).__contains__, images))
+        warnings.warn(f'{Path(path).name}: skipped {len(news)} stray key(s) with no photo ({nrows} caption rows): '
+                      f'{_examples(news)}', CaptionWarning, stacklevel=3)
     return [[x for x, k in zip(col, keep) if k] for col in (images, *cols)], stray
 
 # %% ../nbs/01_data.ipynb #6d9528f5
@@ -127,6 +134,7 @@ def read_flickr8k(src:Path|str, # the Flickr8k folder, or its `Flickr8k.token.tx
     src = Path(src)
     tok = src/'Flickr8k.token.txt' if src.is_dir() else src
     if not tok.exists(): raise ImgcapError(f'{src}: no Flickr8k.token.txt here')
+    import pandas as pd
     df = read_flickr_tokens(tok, 'flickr8k')
     splits = read_flickr8k_splits(tok.parent)
     df['split'] = pd.Series([splits.get(im) for im in df['image']], dtype=object)
@@ -237,9 +245,48 @@ def read_karpathy(path:Path|str, # a Karpathy `dataset_{flickr8k,flickr30k,coco}
     df.attrs['stray'] = stray
     return df
 
+# %% ../nbs/01_data.ipynb #2c7ecc5e
+IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.gif', '.bmp', '.webp', '.tif', '.tiff')  # photo files, by extension (any case)
+CAPTION_EXTS = ('.txt', '.caption')  # caption files beside photos, in the order they are looked for
+
+def photo_files(folder:Path|str, # a folder of photos, searched with its subfolders
+               ) -> list[Path]:
+    "Every photo in `folder` and its subfolders, sorted, hidden files and folders skipped."
+    folder, out = Path(folder), []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith('.'))
+        out += [Path(root)/f for f in sorted(files) if not f.startswith('.') and Path(f).suffix.lower() in IMAGE_EXTS]
+    return out
+
+def read_caption_files(folder:Path|str, # a folder of photos with a caption file beside each
+                       exts:Iterable[str]=CAPTION_EXTS, # caption file extensions, first found wins
+                      ) -> pd.DataFrame:
+    "Read `photo.txt` beside each `photo.jpg` in a folder tree, one caption a line; `split` is None."
+    folder = Path(folder)
+    if not folder.is_dir(): raise ImgcapError(f'{folder}: no such folder')
+    photos = photo_files(folder)
+    by_stem = {}
+    for p in photos: by_stem.setdefault(p.with_suffix(''), []).append(p)
+    images, captions, nos, uncaptioned, ambiguous = [], [], [], [], []
+    for p in photos:
+        name = p.relative_to(folder).as_posix()
+        cap_file = next((p.with_suffix(e) for e in exts if p.with_suffix(e).is_file()), None)
+        if cap_file and len(by_stem[p.with_suffix('')]) > 1: ambiguous.append(cap_file.relative_to(folder).as_posix()); cap_file = None
+        lines = [l.strip() for _, l in _lines(cap_file)] if cap_file else []
+        if not lines: uncaptioned.append(name); continue
+        images += [name]*len(lines); captions += lines; nos += range(len(lines))
+    if ambiguous:
+        warnings.warn(f'{folder.name}: skipped {len(set(ambiguous))} caption file(s) beside more than one photo of the same name: '
+                      f'{_examples(sorted(set(ambiguous)))}', CaptionWarning, stacklevel=2)
+    if not images: raise ImgcapError(f'{folder}: found {len(photos)} photo(s) but no caption file beside any '
+                                     f'(expected e.g. photo.txt beside photo.jpg, one caption a line)')
+    df = _table(folder, images, captions, [None]*len(images), nos, 'caption_files')
+    df.attrs['uncaptioned'] = uncaptioned
+    return df
+
 # %% ../nbs/01_data.ipynb #015ad286
 FORMATS = {'flickr8k': read_flickr8k, 'flickr30k': read_flickr_tokens, 'flickr30k_csv': read_flickr30k_csv,
-           'kaggle': read_kaggle_captions, 'coco': read_coco, 'karpathy': read_karpathy}
+           'kaggle': read_kaggle_captions, 'coco': read_coco, 'karpathy': read_karpathy, 'caption_files': read_caption_files}
 FOLDER_FORMATS = [('flickr8k', 'Flickr8k.token.txt'), ('karpathy', 'dataset_*.json'), ('flickr30k', 'results_20130124.token'),
                   ('flickr30k', '*.token'), ('flickr30k_csv', 'results.csv'), ('kaggle', 'captions.txt'), ('coco', 'captions_*.json')]
 
@@ -263,6 +310,8 @@ def detect_format(src:Path|str, # a caption file or a folder holding one
     src = Path(src)
     if src.is_dir(): return caption_files(src)[0]
     if not src.exists(): raise ImgcapError(f'{src}: no such file or folder')
+    if src.suffix.lower() in CAPTION_EXTS and any(src.with_suffix(e).is_file() for e in IMAGE_EXTS + tuple(e.upper() for e in IMAGE_EXTS)):
+        raise ImgcapError(f'{src}: the caption file of one photo; give the folder to read every photo with its captions')
     name = src.name
     if name == 'Flickr8k.token.txt': return 'flickr8k'
     if name.endswith('.token'): return _token_source(src)
@@ -276,25 +325,124 @@ def detect_format(src:Path|str, # a caption file or a folder holding one
 
 def caption_files(folder:Path|str, # a folder holding a caption file, or its `annotations/` subfolder
                  ) -> tuple[str, list[Path]]:
-    "The format of the captions in `folder` and the file(s) to read (the folder itself for Flickr8k)."
+    "The format of the captions in `folder` and the file(s) to read (the folder itself for Flickr8k and caption files)."
     folder = Path(folder)
     for fmt, pat in FOLDER_FORMATS:
         for sub in (folder, folder/'annotations'):
             found = sorted(sub.glob(pat)) if sub.is_dir() else []
             if found: return fmt, ([folder] if fmt == 'flickr8k' else found if fmt == 'coco' else found[:1])
-    raise ImgcapError(f'{folder}: found no caption file (looked for {", ".join(p for _, p in FOLDER_FORMATS)})')
+    if any(p.with_suffix(e).is_file() for p in photo_files(folder) for e in CAPTION_EXTS): return 'caption_files', [folder]
+    raise ImgcapError(f'{folder}: found no caption file (looked for {", ".join(p for _, p in FOLDER_FORMATS)}, '
+                      f'and for photo.txt beside photo.jpg)')
+
+# %% ../nbs/01_data.ipynb #c6c628e0
+def hash_split(name:str, # the photo's name in the caption table, e.g. `beach/001.jpg` (hashed as `001.jpg`)
+               val_fraction:float=0.05, # share of photos for validation
+               test_fraction:float=0.05, # share of photos for testing
+              ) -> str:
+    "`train`, `val` or `test` for the photo `name`, from a stable hash of its file name alone."
+    if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
+        raise ImgcapError(f'val_fraction={val_fraction}, test_fraction={test_fraction}: each must be in [0, 1), '
+                          'leaving some photos for training')
+    u = int.from_bytes(hashlib.sha256(name.rpartition('/')[2].encode('utf-8')).digest()[:8], 'big') / 2**64
+    return 'test' if u < test_fraction else 'val' if u < test_fraction + val_fraction else 'train'
+
+# %% ../nbs/01_data.ipynb #d803943f
+def read_split_file(path:Path|str, # a split file: `image,split` a line
+                   ) -> dict[str, str]:
+    "Photo -> split from a split file (`image,split` a line, header optional; `dev` means `val`)."
+    path = Path(path)
+    if not path.is_file(): raise ImgcapError(f'{path}: split file not found')
+    out = {}
+    for k, (i, line) in enumerate(_lines(path)):
+        im, comma, sp = line.rpartition(',')
+        im, sp = im.strip(), sp.strip().lower()
+        if k == 0 and (im.lower(), sp) == ('image', 'split'): continue
+        sp = {'dev': 'val'}.get(sp, sp)
+        if not (comma and im and sp in SPLITS): raise _bad_line(path, i, "'<image>,<train|val|test>'", line)
+        if out.setdefault(im, sp) != sp: raise ImgcapError(f'{path.name} line {i}: {im} is already in the {out[im]} split')
+    if not out: raise ImgcapError(f'{path.name}: no photos in the split file')
+    return out
+
+# %% ../nbs/01_data.ipynb #da93eba9
+def split_counts(df:pd.DataFrame, # a caption table
+                ) -> dict:
+    "Photos and captions per split (`none` for photos in no split): `{'train': {'photos': 6000, 'captions': 30000}, ...}`."
+    split = df['split'].fillna('none')
+    out = {}
+    for s in (*SPLITS, 'none'):
+        rows = df['image'][split == s]
+        if len(rows) or s != 'none': out[s] = {'photos': int(rows.nunique()), 'captions': int(len(rows))}
+    return out
+
+def split_digest(df:pd.DataFrame, # a caption table
+                ) -> str:
+    "SHA-256 of a table's photo -> split assignment (photos in no split left out)."
+    per = df.drop_duplicates('image').dropna(subset=['split'])
+    return sha256_text(''.join(f'{im}\t{s}\n' for im, s in sorted(zip(per['image'], per['split']))))
+
+def assign_splits(df:pd.DataFrame, # a caption table
+                  val_fraction:float=0.05, # share of photos for validation, in a hash split
+                  test_fraction:float=0.05, # share of photos for testing, in a hash split
+                  split_file:Path|str|None=None, # a split file to use instead (`image,split` a line)
+                  make_split:bool|None=None, # hash split: None when the source gives none (or only COCO's file names), True always, False never
+                 ) -> tuple[pd.DataFrame, dict]:
+    "The table with each photo's split set, and a record of how the split was made."
+    import pandas as pd
+    own = sorted(set(df['split'].dropna()), key=SPLITS.index)
+    if split_file is not None:
+        chosen = read_split_file(split_file)
+        rec = {'rule': 'file', 'file': Path(split_file).name}
+        unlisted = sorted(set(df['image']) - set(chosen))
+        if unlisted: warnings.warn(f'{Path(split_file).name}: {len(unlisted)} captioned photo(s) are not in the split file '
+                                   f'and are left out: {_examples(unlisted)}', CaptionWarning, stacklevel=2)
+    elif make_split or (make_split is None and (not own or set(df['source']) == {'coco'})):
+        chosen = {im: hash_split(im, val_fraction, test_fraction) for im in df['image'].unique()}
+        rec = {'rule': 'hash', 'val_fraction': val_fraction, 'test_fraction': test_fraction}
+        if own: rec['replaced'] = own  # the splits the source gave
+    else: chosen, rec = None, {'rule': 'source'}
+    if chosen is not None: df = df.assign(split=pd.Series([chosen.get(im) for im in df['image']], index=df.index, dtype=object))
+    return df, rec | {'counts': split_counts(df), 'sha256': split_digest(df)}
 
 # %% ../nbs/01_data.ipynb #4e5d4c14
 IMAGE_DIRS = ('images', 'Images', 'Flicker8k_Dataset', 'Flickr8k_Dataset', 'flickr30k_images')
 
+def references(df:pd.DataFrame, # a caption table
+               images:Iterable[str]|None=None, # the photos to give, in this order; by default every photo in `df`
+               tokenizer:Callable|None=None, # applied to each caption, e.g. `imgcap.text.tokenize`
+              ) -> dict[str, list]:
+    "Each photo's reference captions in caption order, `{image: [caption, ...]}`, optionally tokenized."
+    if images is not None:
+        images = list(images); df = df[df['image'].isin(set(images))]
+    out, f = {}, tokenizer or (lambda c: c)
+    for im, c in zip(df['image'], df['caption']): out.setdefault(im, []).append(f(c))
+    if images is None: return out
+    missing = [im for im in images if im not in out]
+    if missing: raise ImgcapError(f'no captions for {len(missing)} photo(s): {_examples(missing)}')
+    return {im: out[im] for im in images}
+
+def _shown(p:Path|None, base:Path|None) -> str:
+    "A path as the report shows it: relative to `base` when inside it, so no local folder is printed."
+    if p is None: return 'unknown (photos not checked)'
+    if base is not None:
+        try: return (Path(base.name)/p.relative_to(base)).as_posix() + '/'
+        except ValueError: pass
+    return str(p)
+
+_RULES = {'source': "the corpus's own", 'file': 'from the split file {file}',
+          'hash': 'made by a hash of each photo name (val {val_fraction:.0%}, test {test_fraction:.0%})'}
+
 @dataclass(repr=False, eq=False)
 class CaptionData:
-    "A caption table with its photo folder and a record of what was skipped."
+    "A caption table with its photo folder, how it was split, and a record of what was skipped."
     captions: pd.DataFrame  # columns `COLUMNS`, one row a caption
     image_dir: Path|None = None  # where the photos are, when known
     name: str = ''  # the corpus, e.g. 'flickr8k'
     missing: list = field(default_factory=list)  # photos with captions but no file (their rows were dropped)
     stray: list = field(default_factory=list)  # stray keys skipped while reading
+    split_info: dict = field(default_factory=dict)  # how the split was made (`assign_splits`' record)
+    uncaptioned: list = field(default_factory=list)  # photos found without captions (caption files beside photos)
+    folder: Path|None = None  # the folder the captions were read from (paths in the report are shown from it)
 
     def split(self, name:str) -> pd.DataFrame:
         "The caption rows of one split (`train`, `val` or `test`; `dev` means `val`)."
@@ -307,41 +455,82 @@ class CaptionData:
         df = self.captions if split is None else self.split(split)
         return sorted(df['image'].unique())
 
+    def references(self, images:Iterable[str]|None=None, # photos to give, in this order; by default all
+                   tokenizer:Callable|None=None, # applied to each caption, e.g. `imgcap.text.tokenize`
+                  ) -> dict[str, list]:
+        "Each photo's reference captions, `{image: [caption, ...]}` (see `references`)."
+        return references(self.captions, images, tokenizer)
+
+    def write_split_file(self, path:Path|str, # the split file to write
+                        ) -> Path:
+        "Write each photo's split as a split file (`image,split` a line), atomically; `split_file=` reads it back."
+        per = self.captions.drop_duplicates('image').dropna(subset=['split'])
+        text = 'image,split\n' + ''.join(f'{im},{s}\n' for im, s in zip(per['image'], per['split']))
+        return atomic_write(path, lambda t: Path(t).write_text(text, encoding='utf-8'))
+
     def report(self) -> str:
-        "A short summary: sizes, splits, photo folder, and what was skipped or dropped."
-        df = self.captions
-        per = df.drop_duplicates('image')['split'].fillna('none').value_counts()
-        lines = [f'{self.name}: {df["image"].nunique():,} images, {len(df):,} captions',
-                 '  images per split: ' + ', '.join(f'{s} {per[s]:,}' for s in (*SPLITS, 'none') if s in per),
-                 f'  image folder: {self.image_dir if self.image_dir else "unknown (photos not checked)"}']
-        if self.stray: lines.append(f'  skipped {len(self.stray)} stray key(s): {_examples(self.stray)}')
+        "A short summary: sizes, photos and captions per split, photo folder, and what was skipped or dropped."
+        df, info = self.captions, self.split_info
+        counts = info.get('counts') or split_counts(df)
+        lines = [f'{self.name}: {df["image"].nunique():,} photos, {len(df):,} captions',
+                 '  photos / captions per split: ' + ', '.join(f'{s} {c["photos"]:,} / {c["captions"]:,}' for s, c in counts.items())]
+        if info.get('rule') in _RULES: lines.append(f'  split: {_RULES[info["rule"]].format(**info)}')
+        lines.append(f'  photo folder: {_shown(self.image_dir, self.folder)}')
+        small = [s for s in ('val', 'test') if s in counts and counts[s]['photos'] < 50]
+        if small and counts.get('train', {}).get('photos'):
+            few = ' and '.join(f'{s} has {counts[s]["photos"]}' for s in small)
+            lines.append(f'  note: {few} photo(s): scores on so few are noisy; raise val_fraction / test_fraction or give a split file')
+        if self.stray:
+            known = ' (a known quirk of the Flickr8k token file)' if set(self.stray) <= KNOWN_STRAY_KEYS else ''
+            lines.append(f'  skipped {len(self.stray)} stray key(s){known}: {_examples(self.stray)}')
         if self.missing: lines.append(f'  dropped captions of {len(self.missing)} image(s) with no photo: {_examples(self.missing)}')
+        if self.uncaptioned: lines.append(f'  {len(self.uncaptioned)} photo(s) without captions, left out: {_examples(self.uncaptioned)}')
         return '\n'.join(lines)
 
     __repr__ = report
 
 # %% ../nbs/01_data.ipynb #c60147f9
 def find_image_dir(folder:Path|str, # the folder that holds the caption file(s)
+                   names:Iterable[str]|None=None, # photo names from the captions, to look for when no folder has a known name
                   ) -> Path|None:
-    "The photo folder inside `folder` (`images/`, `Images/`, `Flicker8k_Dataset/` ...), or None."
-    return next((Path(folder)/n for n in IMAGE_DIRS if (Path(folder)/n).is_dir()), None)
+    "The photo folder for captions in `folder`: `images/`, `Images/` ... inside it, else the folder (or subfolder) holding the photos, or None."
+    folder = Path(folder)
+    known = next((folder/n for n in IMAGE_DIRS if (folder/n).is_dir()), None)
+    if known is not None or names is None: return known
+    names = list(names)
+    sample = names[::max(1, len(names) // 20)][:20]
+    if not sample: return None
+    subs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith('.'))
+    return next((c for c in [folder, *subs] if all((c/n).is_file() for n in sample)), None)
 
 def missing_images(df:pd.DataFrame, # a caption table
                    image_dir:Path|str, # the folder the photos should be in
                   ) -> list[str]:
-    "Sorted names of photos in `df` that are not files in `image_dir`."
-    present = set(os.listdir(image_dir))
-    return sorted(set(df['image'].unique()) - present)
+    "Sorted names of photos in `df` that are not files in `image_dir` (names may have subfolders: `beach/001.jpg`)."
+    image_dir, listed, out = Path(image_dir), {}, []
+    for im in df['image'].unique():
+        sub, _, base = im.rpartition('/')
+        if sub not in listed:
+            try: listed[sub] = set(os.listdir(image_dir/sub))
+            except OSError: listed[sub] = set()
+        if base not in listed[sub]: out.append(im)
+    return sorted(out)
 
-def load_captions(src:Path|str, # a caption file, or a folder holding one (e.g. the Flickr8k folder)
+def load_captions(src:Path|str, # a caption file, or a folder holding one (e.g. the Flickr8k folder), or a folder of photos with caption files
                   image_dir:Path|str|None=None, # photo folder; by default found beside the captions
+                  val_fraction:float=0.05, # share of photos for validation, when a split is made
+                  test_fraction:float=0.05, # share of photos for testing, when a split is made
+                  split_file:Path|str|None=None, # a split file (`image,split` a line) to use instead of any other split
+                  make_split:bool|None=None, # hash split: None when the source gives none (or only COCO's file names), True always, False never
                  ) -> CaptionData:
-    "Read captions in any known format into a `CaptionData`, dropping (and reporting) captions without a photo."
+    "Read captions in any known format into a `CaptionData`: photos checked, a split made where there is none."
+    import pandas as pd
     src = Path(src)
     if not src.exists(): raise ImgcapError(f'{src}: no such file or folder')
     fmt, files = caption_files(src) if src.is_dir() else (detect_format(src), [src])
     tables = [FORMATS[fmt](f) for f in files]
     stray = sorted({k for t in tables for k in t.attrs.get('stray', [])})
+    uncaptioned = sorted({k for t in tables for k in t.attrs.get('uncaptioned', [])})
     df = tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True).sort_values(['image', 'caption_no'], kind='stable', ignore_index=True)
     if len(tables) > 1 and df.duplicated(['image', 'caption_no']).any():
         raise ImgcapError(f'{src}: the same photo is captioned in more than one of {", ".join(f.name for f in files)}')
@@ -350,15 +539,53 @@ def load_captions(src:Path|str, # a caption file, or a folder holding one (e.g. 
     if image_dir is not None:
         image_dir = Path(image_dir)
         if not image_dir.is_dir(): raise ImgcapError(f'{image_dir}: photo folder not found')
-    else: image_dir = find_image_dir(folder) or (find_image_dir(folder.parent) if folder.name == 'annotations' else None)
+    elif fmt == 'caption_files': image_dir = src
+    else:
+        names = df['image'].unique()
+        image_dir = find_image_dir(folder, names) or (find_image_dir(folder.parent, names) if folder.name == 'annotations' else None)
     m = re.fullmatch(r'dataset_(\w+)\.json', files[0].name)
-    name = m[1] if fmt == 'karpathy' and m else 'flickr30k' if fmt == 'flickr30k_csv' else fmt
+    name = (m[1] if fmt == 'karpathy' and m else 'flickr30k' if fmt == 'flickr30k_csv' else
+            src.resolve().name if fmt == 'caption_files' else fmt)
     missing = missing_images(df, image_dir) if image_dir else []
+    if missing and len(missing) == df['image'].nunique():
+        raise ImgcapError(f'{src}: none of the {len(missing):,} captioned photos is in {image_dir} (e.g. {_examples(missing, 3)})')
     if missing:
         warnings.warn(f'{src.name}: {len(missing)} image(s) have captions but no photo in {image_dir}; '
                       f'their captions are dropped: {_examples(missing)}', CaptionWarning, stacklevel=2)
         df = df[~df['image'].isin(set(missing))].reset_index(drop=True)
-    return CaptionData(df, image_dir, name, missing, stray)
+    df, split_info = assign_splits(df, val_fraction, test_fraction, split_file, make_split)
+    return CaptionData(df, image_dir, name, missing, stray, split_info, uncaptioned, folder)
+
+# %% ../nbs/01_data.ipynb #ad3d4a80
+JUDGEMENT_FILES = {'expert': 'ExpertAnnotations.txt', 'crowdflower': 'CrowdFlowerAnnotations.txt'}
+
+def _judgement(kind:str, fields:list[str]) -> dict|None:
+    "The judgement columns of one line's last three fields, or None when they are not numbers in range."
+    try: a, b, c = (float(x) if kind == 'crowdflower' and k == 0 else int(x) for k, x in enumerate(fields))
+    except ValueError: return None
+    if kind == 'expert': return {'scores': [a, b, c]} if all(1 <= x <= 4 for x in (a, b, c)) else None
+    return {'scores': [b / (b + c)], 'yes': b, 'no': c} if b >= 0 and c >= 0 and b + c > 0 else None
+
+def read_flickr8k_judgements(src:Path|str, # the Flickr8k folder: `Flickr8k.token.txt` and the judgement files
+                             kind:str='expert', # `expert` (Flickr8k-Expert) or `crowdflower` (Flickr8k-CF)
+                            ) -> pd.DataFrame:
+    "Human judgements of Flickr8k image-caption pairs, a row a pair: photo, caption key and text, `scores`."
+    import pandas as pd
+    if kind not in JUDGEMENT_FILES: raise ImgcapError(f"unknown judgements {kind!r}: use one of {', '.join(JUDGEMENT_FILES)}")
+    src = Path(src); path = src/JUDGEMENT_FILES[kind]
+    if not path.is_file(): raise ImgcapError(f'{path}: not found (Flickr8k ships it beside Flickr8k.token.txt)')
+    tok = read_flickr_tokens(src/'Flickr8k.token.txt', 'flickr8k')
+    text = {f'{im}#{n}': c for im, n, c in zip(tok['image'], tok['caption_no'], tok['caption'])}
+    rows, expected = [], ("'<photo><TAB><photo>#<n><TAB><score><TAB><score><TAB><score>'" if kind == 'expert' else
+                          "'<photo><TAB><photo>#<n><TAB><share of yes><TAB><yes><TAB><no>'")
+    for i, line in _lines(path):
+        f = [x.strip() for x in line.split('\t')]
+        j = _judgement(kind, f[2:]) if len(f) == 5 and f[0] and f[1] else None
+        if j is None: raise _bad_line(path, i, expected, line)
+        if f[1] not in text: raise ImgcapError(f'{path.name} line {i}: caption {f[1]} is not in Flickr8k.token.txt')
+        rows.append({'image': f[0], 'caption_key': f[1], 'caption': text[f[1]]} | j)
+    if not rows: raise ImgcapError(f'{path.name}: no judgements found')
+    return pd.DataFrame(rows)
 
 # %% ../nbs/01_data.ipynb #506fbdcc
 def _show_jpeg(fig) -> None:

@@ -5,7 +5,7 @@
 # %% ../nbs/08_metrics.ipynb #b1b17a6d
 from __future__ import annotations
 import math, os, shutil, subprocess, tempfile, warnings
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ import numpy as np
 from .core import ImgcapError
 
 # %% auto #0
-__all__ = ['METRICS', 'CiderD', 'have_java', 'ptb_tokenize', 'coco_scores']
+__all__ = ['METRICS', 'CiderD', 'have_java', 'ptb_tokenize', 'coco_scores', 'caption_scores', 'kendall_tau']
 
 # %% ../nbs/08_metrics.ipynb #e0f225e1
 def _ngrams(toks:list, n:int=4) -> Counter:
@@ -83,14 +83,8 @@ def ptb_tokenize(sentences:list[str]) -> list[str]:
     if len(lines) != len(sentences): raise ImgcapError(f'PTB tokenizer returned {len(lines)} lines for {len(sentences)} captions')
     return [' '.join(w for w in l.rstrip().split(' ') if w not in _PUNCT) for l in lines]
 
-def coco_scores(refs:dict, # key -> list of reference captions (raw text)
-                hyps:dict, # key -> generated caption (raw text)
-                java:bool|None=None, # use Java tools (default: when Java is there)
-                meteor:bool=True) -> dict:
-    "BLEU-1..4, METEOR, ROUGE-L and CIDEr as pycocoevalcap computes them, on a 0-1 scale (CIDEr 0-10)."
-    from pycocoevalcap.bleu.bleu import Bleu
-    from pycocoevalcap.rouge.rouge import Rouge
-    from pycocoevalcap.cider.cider import Cider
+def _coco_inputs(refs:dict, hyps:dict, java:bool|None) -> tuple[dict, dict, bool]:
+    "References and captions tokenised and keyed 0..n-1 in the order of `hyps`, as pycocoevalcap's scorers take them; and whether Java was used."
     keys = list(hyps)
     missing = [k for k in keys if k not in refs]
     if missing: raise ImgcapError(f'no references for {len(missing)} captions, e.g. {missing[:3]}')
@@ -99,21 +93,80 @@ def coco_scores(refs:dict, # key -> list of reference captions (raw text)
     if java: tok = ptb_tokenize(flat)
     else:
         from imgcap.text import tokenize
-        warnings.warn('Java not found: captions tokenised with imgcap.text.tokenize instead of the PTB tokenizer, and METEOR left out')
+        warnings.warn('scoring without Java: captions tokenised with imgcap.text.tokenize instead of the PTB tokenizer, and METEOR left out')
         tok = [' '.join(tokenize(s)) for s in flat]
     res, gts, i = {}, {}, len(keys)
     for j, k in enumerate(keys):
         res[j] = [tok[j]]; n = len(refs[k]); gts[j] = tok[i:i + n]; i += n
+    return gts, res, java
+
+def _scores(gts:dict, res:dict, metrics:list, java:bool) -> dict:
+    "pycocoevalcap's `(corpus score, per-caption scores)` for each metric asked for (METEOR only with Java)."
+    from pycocoevalcap.bleu.bleu import Bleu
+    from pycocoevalcap.rouge.rouge import Rouge
+    from pycocoevalcap.cider.cider import Cider
     out = {}
-    b, _ = Bleu(4).compute_score(gts, res, verbose=0)
-    out.update({f'BLEU-{n+1}': float(b[n]) for n in range(4)})
-    if java and meteor:
+    if any(m.startswith('BLEU') for m in metrics):
+        b, per = Bleu(4).compute_score(gts, res, verbose=0)
+        out.update({f'BLEU-{n+1}': (b[n], per[n]) for n in range(4)})
+    if java and 'METEOR' in metrics:
         from pycocoevalcap.meteor.meteor import Meteor
         m = Meteor()
-        try: out['METEOR'] = float(m.compute_score(gts, res)[0])
+        try: out['METEOR'] = m.compute_score(gts, res)
         finally:
             try: m.close()
             except Exception: pass
-    out['ROUGE-L'] = float(Rouge().compute_score(gts, res)[0])
-    out['CIDEr'] = float(Cider().compute_score(gts, res)[0])
-    return {k: out[k] for k in METRICS if k in out}
+    if 'ROUGE-L' in metrics: out['ROUGE-L'] = Rouge().compute_score(gts, res)
+    if 'CIDEr' in metrics: out['CIDEr'] = Cider().compute_score(gts, res)
+    return {k: out[k] for k in metrics if k in out}
+
+def coco_scores(refs:dict, # key -> list of reference captions (raw text)
+                hyps:dict, # key -> generated caption (raw text)
+                java:bool|None=None, # use Java tools (default: when Java is there)
+                meteor:bool=True) -> dict:
+    "BLEU-1..4, METEOR, ROUGE-L and CIDEr as pycocoevalcap computes them, on a 0-1 scale (CIDEr 0-10)."
+    gts, res, java = _coco_inputs(refs, hyps, java)
+    return {k: float(v[0]) for k, v in _scores(gts, res, [m for m in METRICS if meteor or m != 'METEOR'], java).items()}
+
+def caption_scores(refs:dict, # key -> list of reference captions (raw text)
+                   hyps:dict, # key -> caption to score (raw text)
+                   metrics:list=METRICS, # which of `METRICS`
+                   java:bool|None=None, # use Java tools (default: when Java is there)
+                  ) -> dict[str, list[float]]:
+    "Each caption's own score for each metric, as `coco_scores` computes them: a list per metric, in the order of `hyps`."
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown: raise ImgcapError(f'unknown metric(s) {unknown}: use some of {METRICS}')
+    gts, res, java = _coco_inputs(refs, hyps, java)
+    return {k: [float(x) for x in v[1]] for k, v in _scores(gts, res, list(metrics), java).items()}
+
+# %% ../nbs/08_metrics.ipynb #25e8f78e
+def _inversions(r:np.ndarray) -> int:
+    "Pairs i < j with r[i] > r[j], for integer ranks `r` in 0..max (a Fenwick tree over the ranks seen so far)."
+    tree, total = [0] * (int(r.max()) + 2), 0
+    for seen, v in enumerate(r.tolist()):
+        i, le = v + 1, 0
+        while i > 0: le += tree[i]; i -= i & -i          # how many seen so far are <= v
+        total += seen - le
+        i = v + 1
+        while i < len(tree): tree[i] += 1; i += i & -i
+    return total
+
+def kendall_tau(x, # scores, one per item (e.g. people's ratings)
+                y, # other scores of the same items (e.g. a metric's)
+                variant:str='b', # 'b' (ties in both) or 'c' (Stuart's, for unequal numbers of levels)
+               ) -> float:
+    "Kendall's rank correlation tau-b or tau-c between `x` and `y` (nan when one is constant)."
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.ndim != 1: raise ValueError(f'x and y must be 1-d and the same length, got {x.shape} and {y.shape}')
+    if variant not in ('b', 'c'): raise ValueError(f"variant must be 'b' or 'c', got {variant!r}")
+    n = len(x)
+    xv, xr = np.unique(x, return_inverse=True); yv, yr = np.unique(y, return_inverse=True)
+    if n < 2 or len(xv) < 2 or len(yv) < 2: return float('nan')
+    ties = lambda counts: int((counts * (counts - 1) // 2).sum())
+    n0, tx, ty = n * (n - 1) // 2, ties(np.bincount(xr)), ties(np.bincount(yr))
+    txy = ties(np.unique(xr * len(yv) + yr, return_counts=True)[1])
+    discordant = _inversions(yr[np.lexsort((yr, xr))])
+    s = (n0 - tx - ty + txy) - 2 * discordant          # concordant - discordant
+    if variant == 'b': return s / math.sqrt((n0 - tx) * (n0 - ty))
+    m = min(len(xv), len(yv))
+    return 2 * s / (n * n * (m - 1) / m)

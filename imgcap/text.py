@@ -7,14 +7,13 @@ from __future__ import annotations
 import json, re
 from collections import Counter
 from pathlib import Path
-from typing import Iterable
-
-import pandas as pd
-import matplotlib.pyplot as plt
+from typing import TYPE_CHECKING, Iterable
 
 from fastcore.basics import patch
 
 from .core import ImgcapError, atomic_write, sha256_text
+
+if TYPE_CHECKING: import pandas as pd  # pandas and matplotlib are imported by the functions that use them: captioning needs neither
 
 # %% auto #0
 __all__ = ['SPECIALS', 'PAD', 'BOS', 'EOS', 'UNK', 'tokenize', 'detokenize', 'word_counts', 'Vocab', 'train_vocab', 'unk_rate',
@@ -187,6 +186,7 @@ def plot_word_freq(counter:Counter, # token counts, e.g. from `word_counts`
                   ):
     "Bar chart of the `n` most frequent tokens."
     words, counts = zip(*counter.most_common(n)) if counter else ((), ())
+    import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(8, 2.5))
     ax.bar(range(len(words)), counts, color='tab:blue')
     ax.set_xticks(range(len(words)), words, rotation=60, ha='right', fontsize=8)
@@ -198,6 +198,7 @@ def summary_table(df:pd.DataFrame, # captions table: `image`, `caption`, `split`
                   vocab:Vocab, # the training vocabulary
                  ) -> pd.DataFrame:
     "Per split: images, captions, words per caption, vocabulary size at `vocab.min_count`, unk %."
+    import pandas as pd
     mc, rows = vocab.min_count or 1, {}
     for split in [s for s in ('train', 'val', 'test') if (df['split'] == s).any()]:
         sub = df[df['split'] == split]; toks = [tokenize(c) for c in sub['caption']]; c = word_counts(toks)
@@ -211,5 +212,6 @@ def vocab_sizes(counter:Counter, # training token counts
                 min_counts:Iterable[int]=(1, 3, 5, 10), # thresholds to compare
                ) -> pd.DataFrame:
     "Vocabulary size (words, specials excluded) at each `min_count`."
+    import pandas as pd
     return pd.DataFrame({'min_count': list(min_counts),
                          'words': [sum(n >= m for n in counter.values()) for m in min_counts]}).set_index('min_count')
