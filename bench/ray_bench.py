@@ -5,11 +5,11 @@
 Prints the machine, then: in-process photos/s (`Captioner.caption`, all torch threads); Ray's start-up
 cost (starting a local cluster; a first small job, which starts the actors and loads the model in
 each); and Ray photos/s on the same photos (`caption_with_ray`, beam 3, Parquet shards in a temporary
-folder). Wall-clock figures depend on what else runs on the machine; the CPU seconds (this process, and for Ray also
-every cluster process, counted once the cluster has shut down) much less. Needs the Flickr8k photos ($IMGCAP_DATA or
-../shared/data/flickr8k) and `imgcap[ray]`.
+folder). Wall-clock figures depend on what else runs on the machine; the CPU seconds much less (for Ray: this
+process and every process of the cluster, sampled twice a second while it runs). Needs the Flickr8k photos
+($IMGCAP_DATA or ../shared/data/flickr8k) and `imgcap[ray]`.
 """
-import argparse, os, platform, resource, secrets, shutil, sys, tempfile, time
+import argparse, os, platform, resource, secrets, shutil, sys, tempfile, threading, time
 from pathlib import Path
 
 
@@ -24,6 +24,20 @@ def machine() -> str:
 
 def cpu(who=resource.RUSAGE_SELF) -> float:
     r = resource.getrusage(who); return r.ru_utime + r.ru_stime
+
+
+class ClusterCPU(threading.Thread):
+    "CPU seconds of this process's descendants (the Ray cluster: raylet, GCS, agents, actors), sampled while they run."
+    def __init__(self): super().__init__(daemon=True); self.seen, self.done = {}, threading.Event()
+    def run(self):
+        import psutil
+        me = psutil.Process()
+        while not self.done.is_set():
+            for p in me.children(recursive=True):
+                try: t = p.cpu_times(); self.seen[p.pid] = t.user + t.system
+                except psutil.Error: pass
+            self.done.wait(0.5)
+    def total(self) -> float: self.done.set(); self.join(); return sum(self.seen.values())
 
 
 def main():
@@ -50,13 +64,13 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix='imgcap-ray-bench-'))
     os.environ.setdefault('RAY_AUTH_TOKEN', secrets.token_hex(32))  # a token of its own: Ray writes none into ~/.ray
     try:
-        c0 = cpu() + cpu(resource.RUSAGE_CHILDREN)
+        c0, cluster = cpu(), ClusterCPU(); cluster.start()
         t0 = time.time(); start_local_ray(num_cpus=os.cpu_count(), _temp_dir=str(tmp/'ray')); t1 = time.time()
         warm = photos[:a.batch_size * a.workers]
         caption_with_ray(warm, tmp/'warm', workers=a.workers, batch_size=a.batch_size, shard_size=a.batch_size, progress=False); t2 = time.time()
         s = caption_with_ray(photos, tmp/'out', workers=a.workers, batch_size=a.batch_size, shard_size=a.shard_size, progress=False)
         t3 = time.time(); ray.shutdown(); t4 = time.time()
-        time.sleep(2); c4 = cpu() + cpu(resource.RUSAGE_CHILDREN)  # the cluster's processes, reaped
+        c4 = cpu() + cluster.total()
         print(f'ray start-up: local cluster {t1 - t0:.1f} s; first job of {len(warm)} photos {t2 - t1:.1f} s '
               f'(starts {a.workers} actors, each loads the model); shutdown {t4 - t3:.1f} s')
         print(f"ray, {a.workers} workers: {len(photos) / s['seconds']:.1f} photos/s ({s['seconds']:.1f} s for the job, actors started anew, "
