@@ -97,6 +97,14 @@ def shards_of(items:list, shard_size:int) -> list[dict]:
     if shard_size < 1: raise ImgcapError(f'the shard size must be at least 1 (got {shard_size})')
     return [dict(shard=k, start=s, items=list(items[s:s + shard_size])) for k, s in enumerate(range(0, len(items), shard_size))]
 
+def _shard_size(shard_size:int|None, batch_size:int) -> int:
+    "The shard size to use: 16 batches by default; a multiple of the batch size, so that shards keep one process's batches."
+    if batch_size < 1: raise ImgcapError(f'the batch size must be at least 1 (got {batch_size})')
+    if shard_size is None: return 16 * batch_size
+    if shard_size < 1 or shard_size % batch_size:
+        raise ImgcapError(f'the shard size ({shard_size}) must be a multiple of the batch size ({batch_size})')
+    return shard_size
+
 def shard_path(out_dir:str|Path, shard:int, fmt:str) -> Path:
     "The file of shard number `shard` in `out_dir`."
     return Path(out_dir)/f'part-{shard:05d}.{fmt}'
@@ -200,7 +208,7 @@ def caption_with_ray(sources, # photo files, folders, glob patterns and photo li
                      model:str|Path|None=None, # model file (default: the shipped model, or $IMGCAP_MODEL)
                      workers:int|None=None, # Captioner actors (default: one per CPU of the cluster)
                      batch_size:int=16, # photos a forward pass, as in `Captioner.caption`
-                     shard_size:int=256, # photos a shard file: a multiple of `batch_size`
+                     shard_size:int|None=None, # photos a shard file: a multiple of `batch_size` (default: 16 batches)
                      fmt:str='parquet', # 'parquet' or 'jsonl'
                      address:str|None=None, # Ray cluster (see `ray_session`; default: $RAY_ADDRESS, else a new local one)
                      cpus_per_worker:float=1, # CPUs each actor reserves (and the threads torch uses in it)
@@ -212,8 +220,7 @@ def caption_with_ray(sources, # photo files, folders, glob patterns and photo li
     t0 = time.time()
     _need('ray')
     if fmt not in SHARD_FORMATS: raise ImgcapError(f"unknown shard format {fmt!r}; choose one of {', '.join(SHARD_FORMATS)}")
-    if batch_size < 1 or shard_size % batch_size:
-        raise ImgcapError(f'the shard size ({shard_size}) must be a multiple of the batch size ({batch_size})')
+    shard_size = _shard_size(shard_size, batch_size)
     photos, out_dir = photo_list(sources), Path(out_dir)
     job = dict(version=1, photos=len(photos), photos_sha256=sha256_text('\n'.join(photos)), shard_size=shard_size,
                format=fmt, **_model_record(model, decoding))
@@ -324,7 +331,7 @@ def features_with_ray(image_dir:str|Path, # folder holding the photos
                       encoder:str='lite0', # encoder name (`imgcap.features.ENCODERS`)
                       cache:str|Path|None=None, # cache file stem (default: the one `compute_features` uses)
                       batch_size:int=32, # images a forward pass, as in `compute_features`
-                      shard_size:int=512, # images a shard (the unit of work and of resuming): a multiple of `batch_size`
+                      shard_size:int|None=None, # images a shard (the unit of work and of resuming): a multiple of `batch_size` (default: 16 batches)
                       grid:int=2, flip:bool=False,
                       workers:int|None=None, # encoder actors (default: one per CPU of the cluster)
                       address:str|None=None, # Ray cluster (see `ray_session`)
@@ -337,8 +344,7 @@ def features_with_ray(image_dir:str|Path, # folder holding the photos
     from imgcap.features import preprocessing_of
     t0 = time.time()
     _need('ray')
-    if batch_size < 1 or shard_size % batch_size:
-        raise ImgcapError(f'the shard size ({shard_size}) must be a multiple of the batch size ({batch_size})')
+    shard_size = _shard_size(shard_size, batch_size)
     fc = _FeatureCache(image_dir, names, preprocessing_of(encoder, grid, flip), cache)
     done = fc.open()
     if not isinstance(done, int): return done   # finished already: reused
