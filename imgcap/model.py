@@ -255,9 +255,9 @@ def plot_param_counts(model:ShowTell):
     parts = [(n, k) for n, k in parts if k][::-1]
     fig = Figure(figsize=(6, 0.3 * len(parts) + 0.8), dpi=80, layout='constrained')
     ax = fig.subplots()
-    bars = ax.barh([n for n, _ in parts], [k for _, k in parts], color='tab:blue')
+    bars = ax.barh([n for n, _ in parts], [k / 1e6 for _, k in parts], color='tab:blue')
     ax.bar_label(bars, [f'{k:,}' for _, k in parts], padding=3, fontsize=8)
-    ax.set_xlim(0, max(k for _, k in parts) * 1.3); ax.set_xlabel('parameters')
+    ax.set_xlim(0, max(k for _, k in parts) / 1e6 * 1.3); ax.set_xlabel('parameters (millions)')
     ax.set_title(f'{sum(k for _, k in parts):,} parameters', fontsize=10)
     return fig
 
