@@ -39,6 +39,7 @@ class CaptionConfig:
 
     @classmethod
     def from_dict(cls, d:dict) -> 'CaptionConfig':
+        "A config from a mapping such as a model file's JSON, checked (`ImgcapError` saying what is wrong)."
         if not isinstance(d, dict): raise ImgcapError(f'model settings must be a mapping, not {type(d).__name__}')
         names = {f.name for f in fields(cls)}
         unknown = set(d) - names
