@@ -10,33 +10,35 @@ from dataclasses import dataclass
 import torch
 
 from .core import ImgcapError
+from .text import PAD, BOS, EOS
+from .model import next_logprobs
 
 # %% auto #0
-__all__ = ['EOS', 'greedy', 'Hypothesis', 'beam_search', 'sample', 'strip_eos']
+__all__ = ['greedy', 'Hypothesis', 'beam_search', 'sample', 'strip_eos', 'caption_logprob', 'decode_rate', 'plot_word_probs',
+           'plot_beam_tree', 'beam_sweep', 'temperature_sweep', 'plot_beam_sweep', 'plot_temperature_sweep']
 
 # %% ../nbs/07_decode.ipynb #f16c29b4
-EOS = 2
-
-@torch.no_grad()
 def greedy(model, feats:torch.Tensor, # `[b, regions, dim]` image features
            max_len:int=20) -> tuple[list[list[int]], torch.Tensor]:
     "Greedy captions of a batch: token ids per photo and their log-probabilities."
-    v, state = model.encode(feats)
-    b = feats.shape[0]
-    tok = torch.full((b,), 1, dtype=torch.long, device=feats.device)
-    done = torch.zeros(b, dtype=torch.bool, device=feats.device)
-    score = torch.zeros(b, device=feats.device)
-    out = []
-    for _ in range(max_len + 1):
-        lp, state = model.step(tok, v, state)
-        if len(out) == max_len: lp_tok, tok = lp[:, EOS], torch.full_like(tok, EOS)  # out of room: end here
-        else: lp_tok, tok = lp.max(-1)
-        score += torch.where(done, torch.zeros_like(lp_tok), lp_tok)
-        out.append(tok)
-        done |= tok == EOS
-        if done.all(): break
-    seqs = torch.stack(out, 1).tolist()
-    return [s[:s.index(EOS)] if EOS in s else s for s in seqs], score
+    b, dev = feats.shape[0], feats.device
+    with torch.inference_mode():
+        img, state = model.start(feats)
+        out = torch.full((b, max_len + 1), EOS, dtype=torch.long, device=dev)  # a caption ends at its first <eos>
+        score = torch.zeros(b, device=dev)
+        rows = torch.arange(b, device=dev)  # the photos still being captioned
+        tok = torch.full((b,), BOS, dtype=torch.long, device=dev)
+        for t in range(max_len + 1):
+            lp, state = model.step(tok, img, state)
+            lp_tok, tok = (lp[:, EOS], torch.full_like(tok, EOS)) if t == max_len else lp.max(-1)  # out of room: end here
+            score[rows] += lp_tok
+            out[rows, t] = tok
+            live = tok != EOS
+            n = int(live.sum())
+            if n == 0: break
+            if n < len(rows): rows, tok, img, state = rows[live], tok[live], img[live], tuple(s[:, live] for s in state)
+        seqs = out.tolist()
+    return [s[:s.index(EOS)] for s in seqs], score.clone()
 
 # %% ../nbs/07_decode.ipynb #346217ce
 @dataclass
@@ -44,77 +46,81 @@ class Hypothesis:
     "One decoded caption: token ids, total log-probability, and the score it was ranked by."
     tokens:list; logprob:float; score:float
 
-def _repeats_trigram(seq:list, w:int) -> bool:
-    if len(seq) < 2: return False
-    tri = (seq[-2], seq[-1], w)
-    return any(tuple(seq[i:i+3]) == tri for i in range(len(seq) - 2))
+def _best_first(hyps:list[Hypothesis], alpha:float, n:int) -> list[Hypothesis]:
+    "The `n` best distinct finite captions of `hyps`, ranked by log-probability / (tokens with `<eos>`) ** alpha."
+    ranked = sorted((Hypothesis(h.tokens, h.logprob, h.logprob / (len(h.tokens) + 1) ** alpha) for h in hyps if math.isfinite(h.logprob)),
+                    key=lambda h: -h.score)
+    uniq = {}
+    for h in ranked: uniq.setdefault(tuple(h.tokens), h)
+    return list(uniq.values())[:n]
 
-@torch.no_grad()
+def _block_trigrams(lp:torch.Tensor, # `[n, k, vocab]` next-word log-probabilities
+                    seqs:torch.Tensor, # `[n, k, t]` each beam's words so far
+                   ) -> torch.Tensor:
+    "`lp` with each word that would repeat one of its beam's trigrams ruled out."
+    hit = (seqs[..., :-2] == seqs[..., -2:-1]) & (seqs[..., 1:-1] == seqs[..., -1:])  # earlier places of the last two words
+    return lp.scatter(-1, torch.where(hit, seqs[..., 2:], PAD), float('-inf'))  # what followed them there; <pad> is never said anyway
+
 def beam_search(model, feats:torch.Tensor, # `[b, regions, dim]` image features
                 beam:int=3, n_best:int=1, # beam width; candidates returned per photo
                 max_len:int=20, alpha:float=0.0, # longest caption; length penalty exponent
-                block_trigrams:bool=False) -> list[list[Hypothesis]]:
+                block_trigrams:bool=False,
+                trace:list|None=None, # if a list, each step's search state is appended to it
+               ) -> list[list[Hypothesis]]:
     "Batched beam search: for each photo the `n_best` captions, best first."
     if n_best > beam: raise ImgcapError(f'n_best ({n_best}) cannot exceed the beam size ({beam})')
-    b, k, dev = feats.shape[0], beam, feats.device
-    v, (h, c) = model.encode(feats)
-    rep = lambda t, dim: t.repeat_interleave(k, dim)
-    v, state = rep(v, 0), (rep(h, 1), rep(c, 1))
-    tok = torch.full((b * k,), 1, dtype=torch.long, device=dev)
-    score = torch.full((b, k), float('-inf'), device=dev); score[:, 0] = 0.  # one live beam at the start
-    done = torch.zeros(b, k, dtype=torch.bool, device=dev)
-    seqs = torch.zeros(b, k, 0, dtype=torch.long, device=dev)
-    for t in range(max_len + 1):
-        lp, state = model.step(tok, v, state)
-        lp = lp.view(b, k, -1)
-        if t == max_len:  # out of room: every live beam must end now
-            forced = torch.full_like(lp, float('-inf')); forced[..., EOS] = lp[..., EOS]; lp = forced
-        if block_trigrams and t >= 3:
-            for i in range(b):
-                for j in range(k):
-                    s = seqs[i, j].tolist()
-                    if done[i, j] or len(s) < 2: continue
-                    for w in {s[x + 2] for x in range(len(s) - 2) if (s[x], s[x + 1]) == (s[-2], s[-1])}: lp[i, j, w] = float('-inf')
-        # a finished beam may only "continue" with <eos> at no cost, so it keeps its score
-        fin = torch.full_like(lp, float('-inf')); fin[..., EOS] = 0.
-        lp = torch.where(done[..., None], fin, lp)
-        cand = (score[..., None] + lp).view(b, -1)
-        top, idx = cand.topk(k, -1)
-        src, w = idx // lp.shape[-1], idx % lp.shape[-1]
-        done = torch.gather(done, 1, src) | (w == EOS)
-        seqs = torch.cat([torch.gather(seqs, 1, src[..., None].expand(-1, -1, seqs.shape[-1])), w[..., None]], -1)
-        score = top
-        flat = (src + torch.arange(b, device=dev)[:, None] * k).view(-1)
-        state = tuple(s[:, flat] for s in state)
-        tok = w.view(-1)
-        if done.all(): break
-    res = []
-    for i in range(b):
-        hyps = []
-        for j in range(k):
-            if not math.isfinite(score[i, j].item()): continue
-            s = seqs[i, j].tolist()
-            s = s[:s.index(EOS)] if EOS in s else s
-            lpv = score[i, j].item()
-            hyps.append(Hypothesis(s, lpv, lpv / max(len(s) + 1, 1) ** alpha))
-        uniq = {}
-        for hh in sorted(hyps, key=lambda x: -x.score): uniq.setdefault(tuple(hh.tokens), hh)
-        res.append(list(uniq.values())[:n_best])
-    return res
+    b, k, dev, L = feats.shape[0], beam, feats.device, max_len + 1
+    with torch.inference_mode():
+        img, (h, c) = model.start(feats)
+        img, state = img.repeat_interleave(k, 0), (h.repeat_interleave(k, 1), c.repeat_interleave(k, 1))
+        tok = torch.full((b * k,), BOS, dtype=torch.long, device=dev)
+        score = torch.full((b, k), float('-inf'), device=dev); score[:, 0] = 0.  # one live beam at the start
+        done = torch.zeros(b, k, dtype=torch.bool, device=dev)
+        seqs = torch.full((b, k, L), EOS, dtype=torch.long, device=dev)
+        final_score, final_seqs = score.clone(), seqs.clone()  # each photo's beams, once they have all ended
+        rows = torch.arange(b, device=dev)  # the photos still searching
+        for t in range(L):
+            lp, state = model.step(tok, img, state)
+            n, V = len(rows), lp.shape[-1]
+            lp = lp.view(n, k, V)
+            if t == max_len:  # out of room: every live beam must end now
+                forced = torch.full_like(lp, float('-inf')); forced[..., EOS] = lp[..., EOS]; lp = forced
+            if block_trigrams and t >= 3: lp = _block_trigrams(lp, seqs[..., :t])
+            # a finished beam may only "continue" with <eos> at no cost, so it keeps its score
+            ended = torch.full((V,), float('-inf'), device=dev); ended[EOS] = 0.
+            lp = torch.where(done[..., None], ended, lp)
+            score, idx = (score[..., None] + lp).view(n, -1).topk(k, -1)
+            src, w = idx // V, idx % V
+            done = done.gather(1, src) | (w == EOS)
+            seqs = seqs.gather(1, src[..., None].expand(-1, -1, L)); seqs[..., t] = w
+            state = tuple(s[:, (src + k * torch.arange(n, device=dev)[:, None]).view(-1)] for s in state)
+            tok = w.view(-1)
+            if trace is not None: trace.append(dict(rows=rows.tolist(), src=src.tolist(), word=w.tolist(), score=score.tolist()))
+            fin = done.all(1) if t < max_len else torch.ones_like(done[:, 0])
+            m = int(fin.sum())
+            if m:
+                final_score[rows[fin]], final_seqs[rows[fin]] = score[fin], seqs[fin]
+                if m == n: break
+                keep = ~fin; kk = keep.repeat_interleave(k)
+                rows, score, done, seqs = rows[keep], score[keep], done[keep], seqs[keep]
+                img, tok, state = img[kk], tok[kk], tuple(s[:, kk] for s in state)
+        scores, seqs = final_score.tolist(), final_seqs.tolist()
+    return [_best_first([Hypothesis(s[:s.index(EOS)] if EOS in s else s, lp, lp) for s, lp in zip(ss, ls)], alpha, n_best)
+            for ss, ls in zip(seqs, scores)]
 
 # %% ../nbs/07_decode.ipynb #a12fc676
 def sample(model, feats:torch.Tensor, n:int=1, # captions per photo
            max_len:int=20, temperature:float=1.0, top_p:float=1.0,
            generator:torch.Generator|None=None):
-    "Sample `n` captions per photo: token ids `[b*n, t]` (0 after `<eos>`), and log-probs `[b*n, t]` (0 after `<eos>`)."
-    v, (h, c) = model.encode(feats)
-    if n > 1: v, h, c = v.repeat_interleave(n, 0), h.repeat_interleave(n, 1), c.repeat_interleave(n, 1)
-    state, bn = (h, c), v.shape[0]
-    tok = torch.full((bn,), 1, dtype=torch.long, device=feats.device)
+    "Sample `n` captions per photo: token ids `[b*n, t]` (`<pad>` after `<eos>`), and log-probs `[b*n, t]` (0 after `<eos>`)."
+    img, (h, c) = model.start(feats)
+    if n > 1: img, h, c = img.repeat_interleave(n, 0), h.repeat_interleave(n, 1), c.repeat_interleave(n, 1)
+    state, bn = (h, c), img.shape[0]
+    tok = torch.full((bn,), BOS, dtype=torch.long, device=feats.device)
     alive = torch.ones(bn, dtype=torch.bool, device=feats.device)
     toks, lps = [], []
     for t in range(max_len + 1):
-        lp, state = model.step(tok, v, state)
+        lp, state = model.step(tok, img, state)
         if t == max_len: tok = torch.full_like(tok, EOS)
         else:
             with torch.no_grad():
@@ -125,7 +131,7 @@ def sample(model, feats:torch.Tensor, n:int=1, # captions per photo
                     q = torch.zeros_like(q).scatter(-1, si, sp * keep)
                 tok = torch.multinomial(q, 1, generator=generator)[:, 0]
         lp_tok = lp.gather(1, tok[:, None])[:, 0]
-        toks.append(torch.where(alive, tok, torch.zeros_like(tok)))
+        toks.append(torch.where(alive, tok, PAD))
         lps.append(torch.where(alive, lp_tok, torch.zeros_like(lp_tok)))
         alive = alive & (tok != EOS)
         if not alive.any(): break
@@ -135,6 +141,162 @@ def strip_eos(ids:torch.Tensor) -> list[list[int]]:
     "Rows of token ids cut at the first `<eos>` (or padding)."
     out = []
     for s in ids.tolist():
-        cut = next((i for i, w in enumerate(s) if w in (EOS, 0)), len(s))
+        cut = next((i for i, w in enumerate(s) if w in (EOS, PAD)), len(s))
         out.append(s[:cut])
     return out
+
+# %% ../nbs/07_decode.ipynb #9d5f102c
+def _teacher_logprobs(model, feats:torch.Tensor, token_ids:list[list[int]]):
+    "Next-token log-probabilities `[n, t, vocab]` at every step of each caption, and the targets `[n, t]` (`<pad>` after `<eos>`)."
+    V = model.cfg.vocab_size
+    if len(token_ids) != len(feats): raise ImgcapError(f'{len(token_ids)} captions for {len(feats)} feature rows: give one row per caption')
+    bad = [w for s in token_ids for w in s if not 0 <= w < V]
+    if bad: raise ImgcapError(f'token id {bad[0]} is outside the vocabulary (size {V})')
+    tgt = torch.full((len(token_ids), max(map(len, token_ids), default=0) + 1), PAD, dtype=torch.long)
+    for i, s in enumerate(token_ids): tgt[i, :len(s) + 1] = torch.tensor([*s, EOS])
+    inp = torch.cat([torch.full((len(tgt), 1), BOS), tgt[:, :-1]], 1)
+    with torch.no_grad(): return next_logprobs(model(feats, inp.to(feats.device))), tgt.to(feats.device)
+
+def caption_logprob(model, feats:torch.Tensor, # `[n, regions, dim]`: the features of each caption's photo
+                    token_ids:list[list[int]], # captions as token ids, without `<bos>` and `<eos>`
+                    batch_size:int=256) -> tuple[torch.Tensor, torch.Tensor]:
+    "Each caption's total log-probability given its photo (with `<eos>`; model in eval mode), and its number of tokens (with `<eos>`)."
+    tot, lens = [], []
+    for i in range(0, len(token_ids), batch_size):
+        lp, tgt = _teacher_logprobs(model, feats[i:i+batch_size], token_ids[i:i+batch_size])
+        tok_lp = lp.gather(-1, tgt[..., None])[..., 0]
+        tot.append(torch.where(tgt != PAD, tok_lp, 0.).sum(1)); lens.append((tgt != PAD).sum(1))
+    return (torch.cat(tot), torch.cat(lens)) if tot else (torch.zeros(0), torch.zeros(0, dtype=torch.long))
+
+# %% ../nbs/07_decode.ipynb #c19e5184
+def decode_rate(model, feats:torch.Tensor, # `[n, regions, dim]` features to caption
+                decoder=None, # `greedy`, `beam_search` or `sample` (default: `beam_search`)
+                batch_size:int=16, repeat:int=3, # photos a call; timed runs (the best counts)
+                clock=None, # `time.perf_counter` (default: wall time) or `time.process_time` (this process's CPU time: steadier on a busy machine)
+                **kwargs) -> float:
+    "Photos per second that `decoder(model, batch, **kwargs)` captions, over `feats` in batches: the best of `repeat` runs."
+    import time
+    decoder, clock = decoder or beam_search, clock or time.perf_counter
+    decoder(model, feats[:batch_size], **kwargs)  # warm up: the word table, first allocations
+    best = 0.
+    for _ in range(repeat):
+        t0 = clock()
+        for i in range(0, len(feats), batch_size): decoder(model, feats[i:i+batch_size], **kwargs)
+        best = max(best, len(feats) / max(clock() - t0, 1e-9))
+    return best
+
+# %% ../nbs/07_decode.ipynb #94645b4b
+def plot_word_probs(model, vocab, feats:torch.Tensor, # one photo's features `[regions, dim]`
+                    tokens:list[int]|None=None, # the caption to explain, as token ids (default: the greedy caption)
+                    top:int=5): # words shown per step
+    "Heat map of the `top` most probable next words at every step of a caption of one photo."
+    from matplotlib.figure import Figure
+    f = feats.reshape(1, *feats.shape[-2:])
+    if tokens is None: tokens = greedy(model, f, model.cfg.max_len)[0][0]
+    lp, tgt = _teacher_logprobs(model, f, [tokens])
+    p = lp[0].exp().cpu(); chosen = tgt[0].tolist()
+    pv, pi = p.topk(top, -1)
+    T = len(chosen)
+    fig = Figure(figsize=(0.8 * T + 1.6, 0.3 * top + 1.3), dpi=80, layout='constrained')
+    ax = fig.subplots()
+    im = ax.imshow(pv.T.numpy(), cmap='Blues', vmin=0, vmax=1, aspect='auto')
+    for t in range(T):
+        for r in range(top):
+            ax.text(t, r, vocab.itos[pi[t, r]], ha='center', va='center', fontsize=7, color='white' if pv[t, r] > 0.6 else 'black',
+                    weight='bold' if pi[t, r] == chosen[t] else 'normal')
+    ax.set_xticks(range(T), [f'{vocab.itos[w]}\n{p[t, w]:.2f}' for t, w in enumerate(chosen)], fontsize=7)
+    ax.set_yticks(range(top), [f'#{r + 1}' for r in range(top)], fontsize=7)
+    ax.set_xlabel('the caption, word by word (its probability)', fontsize=8)
+    fig.colorbar(im, ax=ax, shrink=0.8, label='probability')
+    ax.set_title(vocab.decode(tokens), fontsize=9)
+    return fig
+
+# %% ../nbs/07_decode.ipynb #dc869654
+def plot_beam_tree(model, vocab, feats:torch.Tensor, # one photo's features `[regions, dim]`
+                   beam:int=3, alpha:float=0.0, max_len:int|None=None):
+    "The hypotheses beam search kept at each step for one photo, with their log-probabilities, and the ranking it returned."
+    from matplotlib.figure import Figure
+    trace = []
+    hyps = beam_search(model, feats.reshape(1, *feats.shape[-2:]), beam=beam, n_best=beam, max_len=max_len or model.cfg.max_len,
+                       alpha=alpha, trace=trace)[0]
+    best = hyps[0].tokens + [EOS]
+    fig = Figure(figsize=(0.9 * len(trace) + 4, 0.55 * beam + 1.2), dpi=80)
+    ax, side = fig.subplots(1, 2, width_ratios=[0.9 * len(trace) + 0.5, 3.5])
+    prev = [[] for _ in range(beam)]  # each slot's words so far
+    for t, st in enumerate(trace):
+        seqs = []
+        for j in range(beam):
+            s, w, lp = st['src'][0][j], st['word'][0][j], st['score'][0][j]
+            seq = prev[s] + [w]; seqs.append(seq)
+            if not math.isfinite(lp): continue
+            carried = t > 0 and prev[s][-1:] == [EOS]
+            on_best = seq == best[:len(seq)]
+            if t: ax.plot([t - 1, t], [s, j], color='tab:orange' if on_best else ('0.85' if carried else '0.6'), lw=2 if on_best else 1, zorder=1)
+            if carried: ax.plot(t, j, 'o', color='0.8', ms=3, zorder=2); continue
+            ax.text(t, j, f"{vocab.itos[w]}\n{lp:.1f}", ha='center', va='center', fontsize=7, zorder=3,
+                    bbox=dict(boxstyle='round,pad=0.2', fc='#c8eac8' if w == EOS else 'white', ec='tab:orange' if on_best else '0.5'))
+        prev = seqs
+    ax.set_xlim(-0.6, len(trace) - 0.4); ax.set_ylim(beam - 0.5, -0.5)
+    ax.set_xticks(range(len(trace))); ax.set_yticks(range(beam), [f'slot {j + 1}' for j in range(beam)], fontsize=7)
+    ax.tick_params(axis='x', labelsize=7); ax.set_xlabel('step', fontsize=8)
+    for sp in ax.spines.values(): sp.set_visible(False)
+    side.axis('off')
+    side.text(0, 1, '\n'.join(f'{r + 1}. {vocab.decode(h.tokens)}\n    log p {h.logprob:.2f}, score {h.score:.2f}' for r, h in enumerate(hyps)),
+              va='top', fontsize=7, transform=side.transAxes, wrap=True)
+    ax.set_title(f'beam {beam}, alpha {alpha}', fontsize=9)
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.18, top=0.85, wspace=0.05)
+    return fig
+
+# %% ../nbs/07_decode.ipynb #c97cfb22
+def beam_sweep(model, vocab, feats:torch.Tensor, keys:list, # features `[n, regions, dim]` and a key (photo name) per row
+               score, # `{key: list of words}` -> a number, e.g. CIDEr-D
+               beams=(1, 2, 3, 5, 8), alphas=(0.0, 0.5, 1.0), batch_size:int=64) -> list[dict]:
+    "Mean caption length and `score` of beam search at each beam width and length penalty: a row each."
+    rows = []
+    for k in beams:
+        hyps = [hs for i in range(0, len(feats), batch_size)
+                for hs in beam_search(model, feats[i:i+batch_size], beam=k, n_best=k, max_len=model.cfg.max_len)]
+        for a in alphas:
+            best = [_best_first(hs, a, 1)[0].tokens for hs in hyps]
+            rows.append(dict(beam=k, alpha=a, length=sum(map(len, best)) / len(best),
+                             score=score({key: vocab.decode_tokens(t) for key, t in zip(keys, best)})))
+    return rows
+
+def temperature_sweep(model, vocab, feats:torch.Tensor, keys:list, score, # as for `beam_sweep`
+                      temperatures=(0.25, 0.5, 0.75, 1.0, 1.25), n:int=5, # captions sampled per photo
+                      seed:int=0) -> list[dict]:
+    "Distinct captions per photo (of `n` sampled), mean length and mean `score` at each sampling temperature: a row each."
+    rows, g = [], torch.Generator(device=feats.device).manual_seed(seed)
+    for temp in temperatures:
+        with torch.no_grad(): ids, _ = sample(model, feats, n=n, max_len=model.cfg.max_len, temperature=temp, generator=g)
+        caps = strip_eos(ids)
+        per = [caps[i * n:(i + 1) * n] for i in range(len(feats))]
+        rows.append(dict(temperature=temp, distinct=sum(len({tuple(c) for c in cs}) for cs in per) / len(per),
+                         length=sum(map(len, caps)) / len(caps),
+                         score=sum(score({key: vocab.decode_tokens(cs[j]) for key, cs in zip(keys, per)}) for j in range(n)) / n))
+    return rows
+
+# %% ../nbs/07_decode.ipynb #a09a7868
+def plot_beam_sweep(rows:list[dict], # from `beam_sweep`
+                    metric:str='CIDEr-D'): # what `score` measured
+    "Caption length and score against beam width, a line per length penalty."
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(8, 2.6), dpi=80, layout='constrained')
+    for ax, col, label in zip(fig.subplots(1, 2), ('length', 'score'), ('mean caption length (words)', metric)):
+        for a in sorted({r['alpha'] for r in rows}):
+            rs = [r for r in rows if r['alpha'] == a]
+            ax.plot([r['beam'] for r in rs], [r[col] for r in rs], 'o-', label=f'alpha {a}')
+        ax.set_xlabel('beam width'); ax.set_ylabel(label); ax.set_xticks(sorted({r['beam'] for r in rows}))
+    ax.legend(fontsize=8)
+    return fig
+
+def plot_temperature_sweep(rows:list[dict], # from `temperature_sweep`
+                           metric:str='CIDEr-D'):
+    "Score against diversity (distinct captions per photo) of sampling, a point per temperature."
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(4.5, 3), dpi=80, layout='constrained')
+    ax = fig.subplots()
+    ax.plot([r['distinct'] for r in rows], [r['score'] for r in rows], 'o-')
+    for r in rows: ax.annotate(f"T={r['temperature']}", (r['distinct'], r['score']), textcoords='offset points', xytext=(4, 4), fontsize=8)
+    ax.set_xlabel('distinct captions per photo'); ax.set_ylabel(metric)
+    return fig

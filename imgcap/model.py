@@ -5,18 +5,20 @@
 # %% ../nbs/06_model.ipynb #3ef3a606
 from __future__ import annotations
 import json
-from dataclasses import dataclass, asdict, field, fields
+from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 
 import torch
 from torch import nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 
 from .core import ImgcapError, atomic_write
-from .text import Vocab, SPECIALS
+from .text import Vocab, SPECIALS, PAD, BOS, UNK
 
 # %% auto #0
-__all__ = ['FORMAT', 'CaptionConfig', 'ShowTell', 'save_model', 'read_model_file', 'load_model']
+__all__ = ['LIMITS', 'NEVER_SAID', 'FORMAT', 'CaptionConfig', 'ShowTell', 'next_logprobs', 'save_model', 'read_model_header',
+           'read_model_file', 'load_model', 'plot_param_counts', 'plot_standardisation']
 
 # %% ../nbs/06_model.ipynb #36c94cf2
 @dataclass
@@ -37,23 +39,46 @@ class CaptionConfig:
 
     @classmethod
     def from_dict(cls, d:dict) -> 'CaptionConfig':
+        "A config from a mapping such as a model file's JSON, checked (`ImgcapError` saying what is wrong)."
+        if not isinstance(d, dict): raise ImgcapError(f'model settings must be a mapping, not {type(d).__name__}')
         names = {f.name for f in fields(cls)}
         unknown = set(d) - names
         if unknown: raise ImgcapError(f"unknown model settings: {', '.join(sorted(unknown))}")
-        return cls(**d)
+        return cls(**d).check()
+
+# %% ../nbs/06_model.ipynb #f0866763
+LIMITS = dict(vocab_size=(len(SPECIALS) + 1, 1_000_000), feat_dim=(1, 16_384), n_regions=(1, 1_025), region_dim=(1, 16_384),
+              embed=(1, 16_384), hidden=(1, 16_384), layers=(1, 8), max_len=(1, 1_000), grid=(0, 32))  # inclusive
+
+@patch
+def check(self:CaptionConfig) -> CaptionConfig:
+    "This config if every setting has its type and lies within `LIMITS`, else `ImgcapError` naming the first that does not."
+    for f in fields(self):
+        x, what = getattr(self, f.name), None
+        if f.name in LIMITS:
+            lo, hi = LIMITS[f.name]
+            if type(x) is not int or not lo <= x <= hi: what = f'an integer from {lo:,} to {hi:,}'
+        elif f.name == 'dropout':
+            if type(x) not in (int, float) or not 0 <= x < 1: what = 'a number from 0 up to (not including) 1'
+        elif f.name == 'encoder':
+            if not isinstance(x, str) or not x: what = 'an encoder name'
+        elif f.name == 'flip':
+            if type(x) is not bool: what = 'true or false'
+        if what: raise ImgcapError(f'model setting {f.name} must be {what}, got {x!r}')
+    return self
 
 # %% ../nbs/06_model.ipynb #cc6108e5
 class ShowTell(nn.Module):
     "Attention-free image captioner: image vector -> LSTM initial state and per-step input."
     def __init__(self, cfg:CaptionConfig):
         super().__init__()
-        self.cfg = c = cfg
+        self.cfg = c = cfg.check()
         self.register_buffer('feat_mean', torch.zeros(c.n_regions, c.feat_dim))
         self.register_buffer('feat_std', torch.ones(c.n_regions, c.feat_dim))
         self.region = nn.Linear(c.feat_dim, c.region_dim)
         self.image = nn.Sequential(nn.LayerNorm(c.n_regions * c.region_dim), nn.Linear(c.n_regions * c.region_dim, c.embed), nn.ReLU())
         self.init_state = nn.Linear(c.embed, 2 * c.layers * c.hidden)
-        self.embed = nn.Embedding(c.vocab_size, c.embed, padding_idx=0)
+        self.embed = nn.Embedding(c.vocab_size, c.embed, padding_idx=PAD)
         self.lstm = nn.LSTM(2 * c.embed, c.hidden, c.layers, batch_first=True, dropout=c.dropout if c.layers > 1 else 0.)
         self.drop = nn.Dropout(c.dropout)
         self.out = nn.Linear(c.hidden, c.vocab_size)
@@ -62,11 +87,14 @@ class ShowTell(nn.Module):
         "Standardise inputs with the mean and spread of training features `[n, regions, dim]`."
         self.feat_mean.copy_(feats.mean(0)); self.feat_std.copy_(feats.std(0).clamp_min(1e-3))
 
+    def standardise(self, feats:torch.Tensor) -> torch.Tensor:
+        "Features `[b, regions, dim]` centred and scaled by the training features' statistics."
+        return (feats.float() - self.feat_mean) / self.feat_std
+
     def encode(self, feats:torch.Tensor):
         "Image features `[b, regions, dim]` -> image vector `[b, embed]` and LSTM state."
         c = self.cfg
-        x = (feats.float() - self.feat_mean) / self.feat_std
-        v = self.drop(self.image(self.region(x).flatten(1)))
+        v = self.drop(self.image(self.region(self.standardise(feats)).flatten(1)))
         h, cc = torch.tanh(self.init_state(v)).view(-1, 2, c.layers, c.hidden).permute(1, 2, 0, 3).contiguous()
         return v, (h, cc)
 
@@ -78,13 +106,65 @@ class ShowTell(nn.Module):
         o, _ = self.lstm(x, state)
         return self.out(self.drop(o))
 
-    def step(self, tokens:torch.Tensor, v:torch.Tensor, state):
-        "One decoding step: log-probabilities `[n, vocab]` of the next token, and the new state."
-        x = torch.cat([self.embed(tokens), v], -1)[:, None]
-        o, state = self.lstm(x, state)
-        logits = self.out(o[:, 0]).float()
-        logits[:, [0, 1, 3]] = float('-inf')  # never <pad>, <bos> or <unk>
-        return logits.log_softmax(-1), state
+# %% ../nbs/06_model.ipynb #a5dc279d
+NEVER_SAID = (PAD, BOS, UNK)  # tokens decoding never proposes
+
+def next_logprobs(logits:torch.Tensor, # `[..., vocab]` output of the model
+                 ) -> torch.Tensor:
+    "Float32 log-probabilities of the next token from `logits`, with the `NEVER_SAID` tokens ruled out."
+    never = torch.tensor(NEVER_SAID, device=logits.device)
+    return logits.float().index_fill(-1, never, float('-inf')).log_softmax(-1)
+
+# %% ../nbs/06_model.ipynb #824c4a83
+def _low_precision() -> torch.dtype|None:
+    "The dtype of an enclosing `torch.autocast` (CPU or CUDA), or None."
+    for dev in ('cuda', 'cpu'):
+        if torch.is_autocast_enabled(dev): return torch.get_autocast_dtype(dev)
+    return None
+
+@patch
+def _decoding_weights(self:ShowTell) -> dict:
+    "The weights a decoding step uses: with gradients on, the parameters; off, a prepared set remade when a weight changes."
+    l, L = self.lstm, self.cfg.layers
+    p = lambda name, k: getattr(l, f'{name}_l{k}')
+    if torch.is_grad_enabled():
+        return dict(words=None, low=lambda t: t, hh=[p('weight_hh', k) for k in range(L)], ih=[None] + [p('weight_ih', k) for k in range(1, L)],
+                    bias=[None] + [p('bias_ih', k) + p('bias_hh', k) for k in range(1, L)], out=self.out.weight, out_bias=self.out.bias)
+    dt = _low_precision()
+    key = (dt,) + tuple((t.data_ptr(), t._version) for t in self.parameters())
+    if getattr(self, '_dw_key', None) != key:
+        low = (lambda t: t.to(dt)) if dt else (lambda t: t)
+        with torch.autocast(self.embed.weight.device.type, enabled=False):
+            self._dw = dict(words=F.linear(self.embed.weight, l.weight_ih_l0[:, :self.cfg.embed]), low=low,
+                            hh=[low(p('weight_hh', k)) for k in range(L)], ih=[None] + [low(p('weight_ih', k)) for k in range(1, L)],
+                            bias=[None] + [p('bias_ih', k) + p('bias_hh', k) for k in range(1, L)],
+                            out=low(self.out.weight), out_bias=low(self.out.bias))
+        self._dw_key = key
+    return self._dw
+
+@patch
+def start(self:ShowTell, feats:torch.Tensor, # `[b, regions, dim]` image features
+         ):
+    "Where decoding starts: the image's share of the first LSTM layer's gates `[b, 4*hidden]`, and the initial state."
+    v, state = self.encode(feats)
+    l, E = self.lstm, self.cfg.embed
+    return F.linear(v, l.weight_ih_l0[:, E:], l.bias_ih_l0 + l.bias_hh_l0).float(), state
+
+@patch
+def step(self:ShowTell, tokens:torch.Tensor, # `[n]` the previous tokens (`<bos>` at first)
+         img:torch.Tensor, state, # from `start` (rows repeated as needed), and the last state
+        ):
+    "One decoding step: log-probabilities `[n, vocab]` of the next token, and the new state."
+    w, (h, c) = self._decoding_weights(), state
+    low, hs, cs = w['low'], [], []
+    if w['words'] is None: x = F.linear(self.embed(tokens), self.lstm.weight_ih_l0[:, :self.cfg.embed]).float() + img
+    else: x = w['words'][tokens] + img
+    for k in range(self.cfg.layers):
+        if k: x = F.linear(low(F.dropout(hs[-1], self.lstm.dropout, self.training)), w['ih'][k]).float() + w['bias'][k]
+        i, f, g, o = (x + F.linear(low(h[k]), w['hh'][k]).float()).chunk(4, -1)
+        cs.append(torch.sigmoid(f) * c[k] + torch.sigmoid(i) * torch.tanh(g))
+        hs.append(torch.sigmoid(o) * torch.tanh(cs[-1]))
+    return next_logprobs(F.linear(low(hs[-1]), w['out'], w['out_bias'])), (torch.stack(hs), torch.stack(cs))
 
 # %% ../nbs/06_model.ipynb #b2a559d7
 FORMAT = 'imgcap.showtell.v1'
@@ -102,33 +182,96 @@ def save_model(model:ShowTell, vocab:Vocab, path:str|Path, # where the `.safeten
                 scores=json.dumps(scores or {}), info=json.dumps(info or {}))
     return atomic_write(path, lambda t: save_file(sd, t, metadata=meta))
 
-def read_model_file(path:str|Path) -> tuple[dict, dict]:
-    "The tensors and the metadata of a model file, with a clear error for a missing or broken one."
+def _safetensors(path:Path, read):
+    "`read(f)` on the safetensors file at `path`, with a clear error for a missing or broken file."
     from safetensors import safe_open
-    path = Path(path)
     if not path.exists(): raise ImgcapError(f'model file {path} not found')
     try:
-        with safe_open(str(path), framework='pt') as f:
-            meta = f.metadata() or {}
-            sd = {k: f.get_tensor(k) for k in f.keys()}
+        with safe_open(str(path), framework='pt') as f: return read(f)
     except Exception as e: raise ImgcapError(f'model file {path} is not a valid imgcap model ({type(e).__name__}: {e})') from None
+
+def read_model_header(path:str|Path) -> tuple[dict, dict]:
+    "A model file's metadata and its tensors' `(shape, dtype)`, read without loading any weights."
+    path = Path(path)
+    meta, shapes = _safetensors(path, lambda f: (f.metadata() or {}, {k: (tuple(f.get_slice(k).get_shape()), f.get_slice(k).get_dtype()) for k in f.keys()}))
     if meta.get('format') != FORMAT: raise ImgcapError(f"model file {path} is not an imgcap model (format {meta.get('format')!r}, expected {FORMAT!r})")
-    return sd, meta
+    return meta, shapes
+
+def read_model_file(path:str|Path) -> tuple[dict, dict]:
+    "The tensors and the metadata of a model file, with a clear error for a missing or broken one."
+    meta, _ = read_model_header(path)  # the format is checked before any weight is read
+    return _safetensors(Path(path), lambda f: {k: f.get_tensor(k) for k in f.keys()}), meta
+
+# %% ../nbs/06_model.ipynb #8bd65c2b
+class _SkipInit(torch.overrides.TorchFunctionMode):
+    "Skip `torch.nn.init` calls: building a module on the `meta` device then costs next to nothing."
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if getattr(func, '__module__', None) == 'torch.nn.init': return args[0] if args else kwargs['tensor']
+        return func(*args, **kwargs)
+
+def _read_meta(path:Path, meta:dict) -> tuple[CaptionConfig, Vocab, dict]:
+    "Config, vocabulary and the scores and info of a model file's metadata, checked."
+    def obj(key, default=None):
+        if key not in meta and default is not None: return default
+        if key not in meta: raise ImgcapError(f'no {key}')
+        try: return json.loads(meta[key])
+        except ValueError: raise ImgcapError(f'{key} is not JSON') from None
+    try:
+        cfg, vocab = CaptionConfig.from_dict(obj('config')), Vocab.from_json(meta.get('vocab', ''))
+        extra = dict(scores=obj('scores', {}), info=obj('info', {}))
+        for k, v in extra.items():
+            if not isinstance(v, dict): raise ImgcapError(f'{k} must be a JSON object, not {type(v).__name__}')
+    except ImgcapError as e: raise ImgcapError(f'model file {path}: broken metadata ({e})') from None
+    if vocab.hash != meta.get('vocab_hash'): raise ImgcapError(f'model file {path}: the vocabulary is not the one this model was trained with (hash mismatch)')
+    if len(vocab) != cfg.vocab_size: raise ImgcapError(f'model file {path}: vocabulary has {len(vocab)} tokens, the model {cfg.vocab_size}')
+    return cfg, vocab, extra
+
+def _check_weights(path:Path, cfg:CaptionConfig, shapes:dict):
+    "`ImgcapError` unless the file's tensors are floating point with exactly the shapes `cfg` implies."
+    with torch.device('meta'), _SkipInit(): want = {k: tuple(v.shape) for k, v in ShowTell(cfg).state_dict().items()}
+    bad = sorted(k for k in want.keys() | shapes.keys() if k not in want or k not in shapes or shapes[k][0] != want[k])
+    if bad: raise ImgcapError(f'model file {path}: weights do not match the config ({", ".join(bad[:3])})')
+    nonfloat = sorted(k for k, (_, dt) in shapes.items() if dt not in ('F16', 'BF16', 'F32', 'F64'))
+    if nonfloat: raise ImgcapError(f'model file {path}: weights must be floating point ({", ".join(nonfloat[:3])})')
 
 def load_model(path:str|Path, # a file written by `save_model`
                device=None) -> tuple[ShowTell, Vocab, dict]:
     "Load a model file: the model (eval mode), its vocabulary, and its metadata (scores, info)."
-    sd, meta = read_model_file(path)
-    try:
-        cfg = CaptionConfig.from_dict(json.loads(meta['config']))
-        vocab = Vocab.from_json(meta['vocab'])
-    except (KeyError, ValueError, ImgcapError) as e: raise ImgcapError(f'model file {path}: broken metadata ({e})') from None
-    if vocab.hash != meta.get('vocab_hash'): raise ImgcapError(f'model file {path}: the vocabulary is not the one this model was trained with (hash mismatch)')
-    if len(vocab) != cfg.vocab_size: raise ImgcapError(f'model file {path}: vocabulary has {len(vocab)} tokens, the model {cfg.vocab_size}')
+    path = Path(path)
+    meta, shapes = read_model_header(path)
+    cfg, vocab, extra = _read_meta(path, meta)
+    _check_weights(path, cfg, shapes)  # before anything of the config's size is allocated
+    sd, _ = read_model_file(path)
     model = ShowTell(cfg)
-    want = model.state_dict()
-    bad = [k for k in want if k not in sd or sd[k].shape != want[k].shape]
-    if bad or set(sd) - set(want): raise ImgcapError(f'model file {path}: weights do not match the config ({(bad or sorted(set(sd) - set(want)))[:3]})')
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()})
-    info = dict(scores=json.loads(meta.get('scores', '{}')), info=json.loads(meta.get('info', '{}')), path=str(path))
-    return model.eval().to(device or 'cpu'), vocab, info
+    try: model.load_state_dict({k: v.float() for k, v in sd.items()})
+    except RuntimeError as e: raise ImgcapError(f'model file {path}: weights do not match the config ({e})') from None
+    return model.eval().to(device or 'cpu'), vocab, dict(extra, path=str(path))
+
+# %% ../nbs/06_model.ipynb #0b4052d6
+def plot_param_counts(model:ShowTell):
+    "A bar per part of the model: how many parameters it holds."
+    from matplotlib.figure import Figure
+    parts = [(n, sum(p.numel() for p in mod.parameters())) for n, mod in model.named_children()]
+    parts = [(n, k) for n, k in parts if k][::-1]
+    fig = Figure(figsize=(6, 0.3 * len(parts) + 0.8), dpi=80, layout='constrained')
+    ax = fig.subplots()
+    bars = ax.barh([n for n, _ in parts], [k / 1e6 for _, k in parts], color='tab:blue')
+    ax.bar_label(bars, [f'{k:,}' for _, k in parts], padding=3, fontsize=8)
+    ax.set_xlim(0, max(k for _, k in parts) / 1e6 * 1.3); ax.set_xlabel('parameters (millions)')
+    ax.set_title(f'{sum(k for _, k in parts):,} parameters', fontsize=10)
+    return fig
+
+# %% ../nbs/06_model.ipynb #c8301afa
+def plot_standardisation(model:ShowTell, feats:torch.Tensor, # `[n, regions, dim]` raw features, e.g. from `compute_features`
+                         bins:int=80):
+    "Histograms of the feature values before and after the model's standardisation."
+    from matplotlib.figure import Figure
+    with torch.no_grad(): x = feats.float(); z = model.standardise(x.to(model.feat_mean.device)).cpu()
+    fig = Figure(figsize=(8, 2.4), dpi=80, layout='constrained')
+    for ax, v, name in zip(fig.subplots(1, 2), (x.flatten(), z.flatten()), ('raw features', 'standardised')):
+        lo, hi = v.min().item(), v.max().item()
+        ax.stairs(torch.histc(v, bins, lo, hi).numpy(), torch.linspace(lo, hi, bins + 1).numpy(), fill=True, alpha=0.7)
+        ax.set_yscale('log'); ax.set_xlabel('value'); ax.set_ylabel('count')
+        ax.set_title(f'{name}: mean {v.mean():.2f}, sd {v.std():.2f}', fontsize=10)
+    return fig
