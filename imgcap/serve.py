@@ -19,7 +19,7 @@ import fastapi_offline
 from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from PIL import Image
 from pydantic import BaseModel
@@ -30,7 +30,7 @@ from .core import ImgcapError, BadImageError, TooLargeError
 from .images import MAX_PIXELS, load_image
 from .captioner import Captioner, DEFAULT_BEAM
 
-# %% ../nbs/13_serve.ipynb #c0b3a8d1
+# %% ../nbs/13_serve.ipynb #2613c98c
 @dataclass
 class ServeConfig:
     "Every limit of the web service: keywords of `create_app` and `run_server`, flags of `imgcap serve`."
@@ -104,7 +104,7 @@ class MicroBatcher:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError): await self._task
 
-# %% ../nbs/13_serve.ipynb #98719423
+# %% ../nbs/13_serve.ipynb #52d22e6b
 class ServerBusyError(ImgcapError):
     "One of the server's limits is reached for the moment: the client may try again shortly."
     status = 503
@@ -141,7 +141,7 @@ class PixelBudget:
             m, _, fut = heapq.heappop(self._waiting)
             if not fut.done(): self.free -= m; fut.set_result(None)  # a future that is done gave up waiting
 
-# %% ../nbs/13_serve.ipynb #a8743767
+# %% ../nbs/13_serve.ipynb #04f69972
 def decode_cost(data:bytes, # an uploaded file
                 max_pixels:int=MAX_PIXELS, # `load_image`'s guard
                ) -> int:
@@ -203,7 +203,7 @@ class RequestGuard:
     async def _reject(self, scope, receive, send, status:int, detail:str):
         await JSONResponse({'detail': detail}, status, headers={'Connection': 'close'})(scope, receive, send)
 
-# %% ../nbs/13_serve.ipynb #a734f362
+# %% ../nbs/13_serve.ipynb #754c86de
 _log = logging.getLogger('imgcap.serve')
 _log.addHandler(logging.NullHandler())  # silent unless configured: `run_server` sends it to uvicorn's log
 
@@ -252,7 +252,7 @@ class GuardedH11(H11Protocol):
         self.transport.close()
         _log.info('closed a connection whose request headers did not arrive within %g s (--header-timeout-s)', t)
 
-# %% ../nbs/13_serve.ipynb #05729b61
+# %% ../nbs/13_serve.ipynb #4b1cccda
 class LogThrottle(logging.Filter):
     "A logging filter: each kind of message at most once every `every` s; the next one says how many were held back."
     def __init__(self, every:float=10.0, clock=time.monotonic):
@@ -333,16 +333,24 @@ async def _page(): return FileResponse(STATIC/'index.html')
 @router.get('/favicon.ico', include_in_schema=False)
 async def _favicon(): return FileResponse(STATIC/'favicon.svg', media_type='image/svg+xml')
 
+_DOCS_CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; font-src 'self' data:; "
+             "script-src 'self' 'unsafe-inline' blob:; worker-src 'self' blob:; connect-src 'self'")
+
+def _offline(page:HTMLResponse) -> HTMLResponse:
+    "A docs page the browser may not let fetch anything from elsewhere (ReDoc's bundle links its maker's logo on a CDN: hidden)."
+    html = page.body.decode().replace('</head>', '<style>a[href^="https://redocly.com"] { display: none; }</style></head>', 1)
+    return HTMLResponse(html, headers={'Content-Security-Policy': _DOCS_CSP})
+
 @router.get('/docs', include_in_schema=False)
 async def _swagger(request:Request):
-    return get_swagger_ui_html(openapi_url=request.app.openapi_url, title='imgcap API', swagger_favicon_url='/favicon.ico',
-                               swagger_js_url='/docs-assets/swagger-ui-bundle.js', swagger_css_url='/docs-assets/swagger-ui.css',
-                               swagger_ui_parameters={'validatorUrl': None})  # no badge from an online validator
+    return _offline(get_swagger_ui_html(openapi_url=request.app.openapi_url, title='imgcap API', swagger_favicon_url='/favicon.ico',
+                                        swagger_js_url='/docs-assets/swagger-ui-bundle.js', swagger_css_url='/docs-assets/swagger-ui.css',
+                                        swagger_ui_parameters={'validatorUrl': None}))  # no badge from an online validator
 
 @router.get('/redoc', include_in_schema=False)
 async def _redoc(request:Request):
-    return get_redoc_html(openapi_url=request.app.openapi_url, title='imgcap API', redoc_favicon_url='/favicon.ico',
-                          redoc_js_url='/docs-assets/redoc.standalone.js', with_google_fonts=False)
+    return _offline(get_redoc_html(openapi_url=request.app.openapi_url, title='imgcap API', redoc_favicon_url='/favicon.ico',
+                                   redoc_js_url='/docs-assets/redoc.standalone.js', with_google_fonts=False))
 
 # %% ../nbs/13_serve.ipynb #79f16074
 async def _caption_upload(state, f:UploadFile, decoding:dict) -> dict:
