@@ -100,14 +100,14 @@ def make_tiny_model(path:str|Path, # where to write the model file
     torch.manual_seed(seed)
     return save_model(ShowTell(CaptionConfig(vocab_size=len(vocab), embed=16, hidden=16, region_dim=4, dropout=0.)), vocab, path)
 
-# %% ../nbs/99_testing.ipynb #df74fb40
+# %% ../nbs/99_testing.ipynb #98e5ce56
 def gif_bomb(width:int=6300, height:int=6300) -> bytes:
     "A valid 35-byte GIF whose canvas is `width` x `height` pixels, with a single 1 x 1 image block on it."
     screen = b'GIF89a' + struct.pack('<HHBBB', width, height, 0x80, 0, 0) + b'\x00\x00\x00\xff\xff\xff'  # 2-colour table
     block = b',' + struct.pack('<HHHHB', 0, 0, 1, 1, 0) + b'\x02\x02\x44\x01\x00'  # one pixel, LZW-coded
     return screen + block + b';'
 
-# %% ../nbs/99_testing.ipynb #6a738e78
+# %% ../nbs/99_testing.ipynb #a8f6a71c
 def bomb_files(n:int=16, # how many files in the request
                kind:str='gif', # 'gif' (35 bytes each) or 'png' (a 1-bit PNG, a few KB each)
                side:int=6300, # width and height each file declares
@@ -116,14 +116,14 @@ def bomb_files(n:int=16, # how many files in the request
     data = gif_bomb(side, side) if kind == 'gif' else _bomb_png(side)
     return [('file', (f'bomb{i}.{kind}', data, f'image/{kind}')) for i in range(n)]
 
-# %% ../nbs/99_testing.ipynb #292749f1
+# %% ../nbs/99_testing.ipynb #0ed14e1c
 def unsupported_dds() -> bytes:
     "A 384-byte DDS texture with a pixel format (FourCC `ZZZZ`) that Pillow does not implement."
     fmt = struct.pack('<II4sIIIII', 32, 0x4, b'ZZZZ', 0, 0, 0, 0, 0)  # DDPF_FOURCC with an unknown code
     header = struct.pack('<7I', 124, 0x1007, 8, 8, 0, 0, 0) + bytes(44) + fmt + struct.pack('<5I', 0x1000, 0, 0, 0, 0)
     return b'DDS ' + header + bytes(256)
 
-# %% ../nbs/99_testing.ipynb #e3d153d6
+# %% ../nbs/99_testing.ipynb #9fde851c
 @contextlib.contextmanager
 def _room_for_files(n:int):
     "Within the block, let this process have `n` files open at once (as far as its hard limit allows)."
@@ -183,7 +183,7 @@ def half_sent(host:str, port:int, # the server
         finally:
             for s in socks: s.close()
 
-# %% ../nbs/99_testing.ipynb #7bddfe1d
+# %% ../nbs/99_testing.ipynb #9930727d
 def _status_mb(pid:int, key:str) -> float:
     line = next(l for l in Path(f'/proc/{pid}/status').read_text().splitlines() if l.startswith(key + ':'))
     return int(line.split()[1]) / 1024
@@ -196,7 +196,7 @@ class PeakRSS:
         self.start = _status_mb(self.pid, 'VmRSS'); return self
     def __exit__(self, *exc): self.mb = _status_mb(self.pid, 'VmHWM') - self.start
 
-# %% ../nbs/99_testing.ipynb #9b4c2d46
+# %% ../nbs/99_testing.ipynb #f56a2648
 CHROMIUM, CHROMEDRIVER = Path('/usr/bin/chromium'), Path('/usr/bin/chromedriver')
 
 @contextlib.contextmanager
