@@ -90,7 +90,7 @@ class CaptionExplorer(widgets.VBox):
         self.n_best = widgets.IntSlider(max(1, min(n_best, self.beam.value)), min=1, max=self.beam.value, description='n-best', continuous_update=False)
         self.upload = widgets.FileUpload(accept='image/*', multiple=False, description='Caption your own photo',
                                          tooltip='Choose a photo file of your own: it is shown here with its caption')
-        self.upload.add_class('imgcap-upload')
+        self.upload.add_class('imgcap-upload'); self.upload.layout.align_self = 'flex-start'
         self.title, self.result, self.refs = widgets.HTML(), widgets.HTML(), widgets.HTML()
         nav = widgets.HBox([self.prev, self.number, self.next], layout=widgets.Layout(display=None if n else 'none'))
         text = widgets.VBox([self.result, self.refs], layout=widgets.Layout(flex='1 1 auto', min_width='0', margin='0 0 0 12px'))
