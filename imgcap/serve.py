@@ -9,7 +9,7 @@ __all__ = ['MB', 'MAX_BEAM', 'STATIC', 'DOCS_ASSETS', 'router', 'ServeConfig', '
            'BackgroundServer', 'serve_in_background']
 
 # %% ../nbs/13_serve.ipynb #2556c6ef
-import asyncio, contextlib, copy, dataclasses, heapq, io, json, logging, math, socket, subprocess, sys, tempfile, time, urllib.request, warnings
+import asyncio, contextlib, copy, ctypes, ctypes.util, dataclasses, heapq, io, json, logging, math, socket, subprocess, sys, tempfile, time, urllib.request, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated
@@ -153,6 +153,13 @@ def decode_cost(data:bytes, # an uploaded file
     except Exception: return 0  # not an image, or no readable header: nothing will be decoded
     return w * h if w * h <= max_pixels else 0
 
+def _give_back_memory():
+    "Have the C library return freed memory to the system (glibc keeps a decoded photo's pages in its worker thread's arena)."
+    if _malloc_trim: _malloc_trim(0)
+
+try: _malloc_trim = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6').malloc_trim
+except (OSError, AttributeError): _malloc_trim = None  # not glibc: nothing to do
+
 def decode_photo(data:bytes, name:str, # the file, and its name for error messages
                  size:int, # side of the encoder's square input
                 ) -> Image.Image:
@@ -160,7 +167,9 @@ def decode_photo(data:bytes, name:str, # the file, and its name for error messag
     try: im = load_image(data, name=name)
     except ImgcapError: raise
     except Exception as e: raise BadImageError(f'{name}: cannot read image ({type(e).__name__}: {e})') from None
+    large = im.width * im.height >= 8_000_000
     if im.width > size or im.height > size: im = im.resize((size, size), Image.BILINEAR)  # as prepare_image does next
+    if large: _give_back_memory()  # the full-size pixels are gone: their pages go back now, not when the thread next needs them
     return im
 
 # %% ../nbs/13_serve.ipynb #889f513c
@@ -440,13 +449,6 @@ def _descriptors_for(connections:int) -> int:
         with contextlib.suppress(ValueError, OSError): resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard)); soft = want
     return min(connections, max(1, (soft - 256) // 2))
 
-def _return_freed_pixels():
-    "Have glibc give large freed blocks (a decoded photo's pixels) back to the system at once, rather than keep them per thread."
-    import ctypes, ctypes.util
-    try: libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
-    except OSError: return
-    if hasattr(libc, 'mallopt'): libc.mallopt(-3, 4 * MB)  # M_MMAP_THRESHOLD: 4 MB and up come from mmap, and go back on free
-
 def run_server(host:str='127.0.0.1', # address to listen on (0.0.0.0: every interface)
                port:int=8000, model:str|Path|None=None, # model file (default: the shipped model)
                config:ServeConfig|None=None, # the limits (default: `ServeConfig()`)
@@ -459,7 +461,6 @@ def run_server(host:str='127.0.0.1', # address to listen on (0.0.0.0: every inte
         try: s.bind((host, port))
         except OSError as e: raise ImgcapError(f'cannot listen on {host}:{port} ({e.strerror}); is a server already running there? choose another --port') from None
     cfg = app.state.config
-    _return_freed_pixels()
     if (fit := _descriptors_for(cfg.max_connections)) < cfg.max_connections:
         print(f'imgcap: only {fit} connections fit in the limit on open files; --max-connections lowered to {fit}', file=sys.stderr)
         app.state.config = cfg = dataclasses.replace(cfg, max_connections=fit)
