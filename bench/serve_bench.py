@@ -1,10 +1,14 @@
 """Load benchmark of the imgcap web service: N caption requests from C concurrent clients.
 
-Starts `imgcap serve` on 127.0.0.1 (or uses --url), sends the same photo N times from C threads,
-and prints the machine, the settings, the throughput and the latency percentiles. A benchmark,
-not a test: it asserts nothing.
+Starts the server (`imgcap.serve.run_server`, what `imgcap serve` runs) on 127.0.0.1 (or uses --url),
+sends the same photo N times from C threads, and prints the machine, the settings, the throughput
+and the latency percentiles. With --overhead it also times the same caption called directly on a
+`Captioner` in this process (before the server starts, so that the two do not compete for the CPU)
+and prints what the server adds to it per request: HTTP, multipart parsing, decoding in a worker
+thread, the micro-batcher. A benchmark, not a test: it asserts nothing.
 
     python bench/serve_bench.py                       # the shipped model, 200 requests, 8 clients
+    python bench/serve_bench.py -c 1 -n 100 --overhead  # single-client latency, and the server's share of it
     python bench/serve_bench.py --tiny                # a tiny random model (the encoder is real)
     python bench/serve_bench.py --url http://127.0.0.1:8000 -n 500 -c 16
 """
@@ -46,7 +50,18 @@ def run(url, photo:bytes, name:str, n:int, clients:int, beam:int, n_best:int):
     return [x for l, _ in parts for x in l], [e for _, es in parts for e in es], secs
 
 
-def bench(url, args, started:str):
+def direct(model, photo:bytes, name:str, n:int, beam:int, n_best:int) -> list:
+    "Latencies of `n` calls of `Captioner.caption` on the photo's bytes, in this process: the model's own time."
+    from imgcap.captioner import Captioner
+    cap = Captioner.load(model)
+    for _ in range(3): cap.caption([photo], names=[name], beam=beam, n_best=n_best)  # warm-up
+    lat = []
+    for _ in range(n):
+        t = time.perf_counter(); cap.caption([photo], names=[name], beam=beam, n_best=n_best); lat.append(time.perf_counter() - t)
+    return lat
+
+
+def bench(url, args, started:str, direct_lat=None):
     photo = Path(args.image).read_bytes()
     h = lambda: httpx.get(url + '/health', trust_env=False, timeout=30).json()
     info = h()
@@ -65,6 +80,10 @@ def bench(url, args, started:str):
     if lat:
         print(f"latency:  p50 {pct(lat, 50) * 1000:.0f} ms, p95 {pct(lat, 95) * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms")
     if batches: print(f"batching: {photos} photos in {batches} model calls, {photos / batches:.1f} photos a call")
+    if direct_lat and lat:
+        d50, s50 = pct(direct_lat, 50), pct(lat, 50)
+        print(f"direct:   Captioner.caption on the same photo in-process: p50 {d50 * 1000:.1f} ms ({len(direct_lat)} calls); "
+              f"the server adds {(s50 - d50) * 1000:.1f} ms a request at p50")
     for e in errs[:5]: print('error:   ', e)
     return 1 if errs else 0
 
@@ -80,6 +99,7 @@ def main(argv=None):
     p.add_argument('--image', help="photo to send (default: matplotlib's grace_hopper.jpg)")
     p.add_argument('--beam', type=int, default=3)
     p.add_argument('--n-best', type=int, default=1)
+    p.add_argument('--overhead', action='store_true', help="also time Captioner.caption directly, and print the server's share")
     args = p.parse_args(argv)
     if not args.image:
         from imgcap.cli import sample_photo
@@ -88,11 +108,13 @@ def main(argv=None):
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no CUDA'
     print(f"machine:  {platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs{load}; "
           f"Python {platform.python_version()}, torch {torch.__version__} ({torch.get_num_threads()} threads), {gpu}")
+    photo, name = Path(args.image).read_bytes(), Path(args.image).name
     if args.url: return bench(args.url.rstrip('/'), args, 'given')
     from imgcap.serve import serve_in_background
     with tempfile.TemporaryDirectory() as d:
         model = tiny_model(d) if args.tiny else args.model
-        with serve_in_background(model) as url: return bench(url, args, 'started here, imgcap serve')
+        lat = direct(model, photo, name, args.requests, args.beam, args.n_best) if args.overhead else None
+        with serve_in_background(model) as srv: return bench(srv.url, args, 'started here, run_server', lat)
 
 
 if __name__ == '__main__': sys.exit(main())

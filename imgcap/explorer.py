@@ -16,6 +16,7 @@ from .core import ImgcapError, data_dir
 from .data import CaptionData, load_captions
 from .images import load_image
 from .captioner import Captioner, DEFAULT_BEAM
+from .serve import MAX_BEAM
 
 # %% auto #0
 __all__ = ['thumbnail_jpeg', 'result_html', 'references_html', 'CaptionExplorer']
@@ -35,7 +36,8 @@ def result_html(r:dict|None, # a result from `Captioner.caption`, or None for no
     "HTML for one caption result: caption and log-probability, alternatives, or the error."
     if r is None: return ''
     if 'error' in r: return f'<p style="color:#b00020"><b>&#9888; {html.escape(r["error"])}</b></p>'
-    out = f'<p><b>{html.escape(r["caption"])}</b> <span style="color:#666">(log-probability {r["logprob"]:.2f})</span></p>'
+    out = ('<p>Written by the model:</p>'
+           f'<p><b>{html.escape(r["caption"])}</b> <span style="color:#666">(log-probability {r["logprob"]:.2f})</span></p>')
     if alts := r.get('alternatives'):
         out += '<p>The beam\'s best:</p><ol>' + ''.join(
             f'<li>{html.escape(a["caption"])} <span style="color:#666">({a["logprob"]:.2f})</span></li>' for a in alts) + '</ol>'
@@ -61,13 +63,19 @@ def _photos(data, split:str, images:list|None) -> tuple[CaptionData|None, list[t
     return data, [(p, p.name) for p in paths]
 
 # %% ../nbs/14_explorer.ipynb #f0af64f7
+_STYLE = '''<style>
+.imgcap-upload { font-size: 0 !important; width: auto !important; }  /* the file count ipywidgets writes into the label */
+.imgcap-upload i, .imgcap-upload::after { font-size: var(--jp-widgets-font-size, 13px); }
+.imgcap-upload::after { content: "Caption your own photo"; margin-left: 6px; }
+</style>'''
+
 class CaptionExplorer(widgets.VBox):
     "Browse photos with their reference captions and the model's caption; caption your own photo."
     def __init__(self, captioner:Captioner|str|Path|None=None, # a `Captioner` or model file (default: the shipped model)
                  data:CaptionData|str|Path|None=None, # captions and photos (default: Flickr8k if found)
                  split:str='test', # which split's photos to browse
                  images:list|None=None, # photos to browse instead of the split's (paths, or names in `data`)
-                 beam:int=DEFAULT_BEAM, # starting beam size (1-10)
+                 beam:int=DEFAULT_BEAM, # starting beam size (1 to `MAX_BEAM`)
                  n_best:int=1, # starting number of captions listed (1-beam)
                  size:int=320): # thumbnail size in pixels
         self.captioner = captioner if isinstance(captioner, Captioner) else Captioner.load(captioner)
@@ -75,18 +83,22 @@ class CaptionExplorer(widgets.VBox):
         self.size, self.split, self.last, self._image, self._name, self._at, self._quiet = size, split, None, None, '', None, False
         self._refs = {} if self.data is None else self.data.captions.groupby('image')['caption'].agg(list).to_dict()
         n = len(self.photos)
-        self.photo = widgets.Image(format='jpeg', layout=widgets.Layout(min_width=f'{size}px'))
+        self.photo = widgets.Image(format='jpeg', layout=widgets.Layout(width=f'{size}px', height=f'{size}px', object_fit='contain', flex='0 0 auto'))
         self.prev, self.next = widgets.Button(description='previous', icon='arrow-left'), widgets.Button(description='next', icon='arrow-right')
-        self.index = widgets.IntSlider(0, min=0, max=max(n - 1, 0), description='photo', continuous_update=False)
-        self.beam = widgets.IntSlider(max(1, min(beam, 10)), min=1, max=10, description='beam', continuous_update=False)
+        self.number = widgets.IntSlider(1, min=1, max=max(n, 1), description='photo', continuous_update=False)
+        self.beam = widgets.IntSlider(max(1, min(beam, MAX_BEAM)), min=1, max=MAX_BEAM, description='beam', continuous_update=False)
         self.n_best = widgets.IntSlider(max(1, min(n_best, self.beam.value)), min=1, max=self.beam.value, description='n-best', continuous_update=False)
-        self.upload = widgets.FileUpload(accept='image/*', multiple=False, description='Caption your photo')
+        self.upload = widgets.FileUpload(accept='image/*', multiple=False, description='Caption your own photo',
+                                         tooltip='Choose a photo file of your own: it is shown here with its caption')
+        self.upload.add_class('imgcap-upload'); self.upload.layout.align_self = 'flex-start'
         self.title, self.result, self.refs = widgets.HTML(), widgets.HTML(), widgets.HTML()
-        nav = widgets.HBox([self.prev, self.index, self.next], layout=widgets.Layout(display=None if n else 'none'))
-        super().__init__([nav, self.title, widgets.HBox([self.photo, widgets.VBox([self.result, self.refs])]),
-                          widgets.HBox([self.beam, self.n_best]), self.upload])
+        nav = widgets.HBox([self.prev, self.number, self.next], layout=widgets.Layout(display=None if n else 'none'))
+        text = widgets.VBox([self.result, self.refs], layout=widgets.Layout(flex='1 1 auto', min_width='0', margin='0 0 0 12px'))
+        super().__init__([widgets.HTML(_STYLE), nav, widgets.HBox([self.beam, self.n_best]), self.title,
+                          widgets.HBox([self.photo, text], layout=widgets.Layout(align_items='flex-start')), self.upload])
+        self.add_class('imgcap-explorer')
         self.prev.on_click(lambda _: self._step(-1)); self.next.on_click(lambda _: self._step(1))
-        self.index.observe(lambda ch: self.show(ch['new']), 'value')
+        self.number.observe(lambda ch: self.show(ch['new'] - 1), 'value')
         self.beam.observe(self._on_beam, 'value'); self.n_best.observe(self._on_n_best, 'value')
         self.upload.observe(self._on_upload, 'value')
         if n: self.show(0)
@@ -101,7 +113,7 @@ def show(self:CaptionExplorer, i:int, # position in `photos`
     "Show photo `i` of the list with its reference captions, and caption it."
     if not self.photos: return
     i = max(0, min(i, len(self.photos) - 1))
-    if self.index.value != i: self.index.value = i; return  # the slider's observer calls back here
+    if self.number.value != i + 1: self.number.value = i + 1; return  # the slider's observer calls back here
     if i == self._at: return  # already on show
     self._at = i
     src, name = self.photos[i]
@@ -111,7 +123,7 @@ def show(self:CaptionExplorer, i:int, # position in `photos`
     self._open(src, name)
 
 @patch
-def _step(self:CaptionExplorer, d:int): self.show(self.index.value + d)
+def _step(self:CaptionExplorer, d:int): self.show(self.number.value - 1 + d)
 
 @patch
 def caption_upload(self:CaptionExplorer, content:bytes, # the uploaded file
@@ -129,10 +141,10 @@ def _open(self:CaptionExplorer, src, name:str):
     self._name = name
     try: self._image = load_image(src, name=name)
     except ImgcapError as e:
-        self._image, self.photo.value = None, b''
+        self._image, self.photo.value, self.photo.layout.visibility = None, b'', 'hidden'  # no broken-image icon
         self.last = dict(image=name, error=str(e)); self.result.value = result_html(self.last)
         return
-    self.photo.value = thumbnail_jpeg(self._image, self.size)
+    self.photo.value, self.photo.layout.visibility = thumbnail_jpeg(self._image, self.size), 'visible'
     self.recaption()
 
 @patch

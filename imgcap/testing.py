@@ -4,19 +4,21 @@
 
 # %% ../nbs/99_testing.ipynb #3a8eae37
 from __future__ import annotations
-import io, struct, zlib
+import collections, contextlib, io, os, socket, struct, tempfile, time, zlib
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
+from .core import ImgcapError
 from .text import Vocab
 from .model import CaptionConfig, ShowTell, save_model
 
 # %% auto #0
-__all__ = ['COLOURS', 'TINY_WORDS', 'TAGS', 'IPTC', 'make_test_photos', 'make_tiny_flickr8k', 'make_tiny_model',
-           'make_loop_folder', 'unreadable', 'permissions_enforced', 'make_tagged_photos']
+__all__ = ['COLOURS', 'TINY_WORDS', 'CHROMIUM', 'CHROMEDRIVER', 'TAGS', 'IPTC', 'make_test_photos', 'make_tiny_flickr8k',
+           'make_tiny_model', 'gif_bomb', 'bomb_files', 'unsupported_dds', 'HalfSent', 'half_sent', 'PeakRSS',
+           'chromium', 'make_loop_folder', 'unreadable', 'permissions_enforced', 'make_tagged_photos']
 
 # %% ../nbs/99_testing.ipynb #47bd93c0
 def _png_chunk(kind:bytes, data:bytes) -> bytes:
@@ -98,6 +100,123 @@ def make_tiny_model(path:str|Path, # where to write the model file
     vocab = Vocab.build([[w] for w in TINY_WORDS], min_count=1)
     torch.manual_seed(seed)
     return save_model(ShowTell(CaptionConfig(vocab_size=len(vocab), embed=16, hidden=16, region_dim=4, dropout=0.)), vocab, path)
+
+# %% ../nbs/99_testing.ipynb #98e5ce56
+def gif_bomb(width:int=6300, height:int=6300) -> bytes:
+    "A valid 35-byte GIF whose canvas is `width` x `height` pixels, with a single 1 x 1 image block on it."
+    screen = b'GIF89a' + struct.pack('<HHBBB', width, height, 0x80, 0, 0) + b'\x00\x00\x00\xff\xff\xff'  # 2-colour table
+    block = b',' + struct.pack('<HHHHB', 0, 0, 1, 1, 0) + b'\x02\x02\x44\x01\x00'  # one pixel, LZW-coded
+    return screen + block + b';'
+
+# %% ../nbs/99_testing.ipynb #a8f6a71c
+def bomb_files(n:int=16, # how many files in the request
+               kind:str='gif', # 'gif' (35 bytes each) or 'png' (a 1-bit PNG, a few KB each)
+               side:int=6300, # width and height each file declares
+              ) -> list[tuple]:
+    "Multipart `files` for one request: `n` tiny files that each decode to `side` x `side` pixels."
+    data = gif_bomb(side, side) if kind == 'gif' else _bomb_png(side)
+    return [('file', (f'bomb{i}.{kind}', data, f'image/{kind}')) for i in range(n)]
+
+# %% ../nbs/99_testing.ipynb #0ed14e1c
+def unsupported_dds() -> bytes:
+    "A 384-byte DDS texture with a pixel format (FourCC `ZZZZ`) that Pillow does not implement."
+    fmt = struct.pack('<II4sIIIII', 32, 0x4, b'ZZZZ', 0, 0, 0, 0, 0)  # DDPF_FOURCC with an unknown code
+    header = struct.pack('<7I', 124, 0x1007, 8, 8, 0, 0, 0) + bytes(44) + fmt + struct.pack('<5I', 0x1000, 0, 0, 0, 0)
+    return b'DDS ' + header + bytes(256)
+
+# %% ../nbs/99_testing.ipynb #9fde851c
+@contextlib.contextmanager
+def _room_for_files(n:int):
+    "Within the block, let this process have `n` files open at once (as far as its hard limit allows)."
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = n if hard == resource.RLIM_INFINITY else min(n, hard)
+    if soft < want: resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    try: yield
+    finally:
+        if soft < want: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+_STAGES = {'nothing': b'',
+           'headers': b'POST /caption HTTP/1.1\r\nHost: imgcap\r\nContent-Type: multipart/form-da',
+           'body': b'POST /caption HTTP/1.1\r\nHost: imgcap\r\nContent-Type: multipart/form-data; boundary=b\r\n'
+                   b'Content-Length: 100000\r\n\r\n--b\r\n'}
+
+class HalfSent:
+    "Connections that sent part of a request and wait: which of them the server has closed, and what it said."
+    def __init__(self, socks:list): self.socks, self.answers, self._open = socks, {}, set(range(len(socks)))
+
+    def closed(self) -> int:
+        "How many of the connections the server has closed so far."
+        for i in list(self._open):
+            try:
+                while data := self.socks[i].recv(65536): self.answers[i] = self.answers.get(i, b'') + data
+            except BlockingIOError: continue  # still open, nothing (more) to read
+            except OSError: pass  # reset by the server: closed too
+            self._open.discard(i)
+        return len(self.socks) - len(self._open)
+
+    def wait_closed(self, timeout:float, # seconds to wait at most
+                    count:int|None=None, # how many closed connections to wait for (default: all)
+                   ) -> int:
+        "Wait up to `timeout` seconds for the server to close `count` of them (or all); how many it closed."
+        end, count = time.monotonic() + timeout, len(self.socks) if count is None else count
+        while self.closed() < count and time.monotonic() < end: time.sleep(0.1)
+        return self.closed()
+
+    def statuses(self) -> dict:
+        "How many answers of each status line the server sent, e.g. `{'HTTP/1.1 408 Request Timeout': 1000}`."
+        return dict(collections.Counter(a.split(b'\r\n', 1)[0].decode(errors='replace') for a in self.answers.values()))
+
+@contextlib.contextmanager
+def half_sent(host:str, port:int, # the server
+              n:int=1000, # how many connections
+              stage:str='headers', # 'nothing', 'headers' (half the headers) or 'body' (headers, then part of the body)
+             ):
+    "Open `n` connections that each send part of a request and then wait; yields a `HalfSent`, closes them on exit."
+    socks = []
+    with _room_for_files(n + 256):
+        try:
+            for _ in range(n):
+                s = socket.create_connection((host, port), timeout=10); socks.append(s)
+                if _STAGES[stage]: s.sendall(_STAGES[stage])
+                s.setblocking(False)
+            yield HalfSent(socks)
+        finally:
+            for s in socks: s.close()
+
+# %% ../nbs/99_testing.ipynb #9930727d
+def _status_mb(pid:int, key:str) -> float:
+    line = next(l for l in Path(f'/proc/{pid}/status').read_text().splitlines() if l.startswith(key + ':'))
+    return int(line.split()[1]) / 1024
+
+class PeakRSS:
+    "The rise of a process's peak resident memory over a `with` block, in MB (`.mb`, set on leaving)."
+    def __init__(self, pid:int): self.pid, self.mb = pid, None
+    def __enter__(self):
+        Path(f'/proc/{self.pid}/clear_refs').write_text('5')  # peak := current
+        self.start = _status_mb(self.pid, 'VmRSS'); return self
+    def __exit__(self, *exc): self.mb = _status_mb(self.pid, 'VmHWM') - self.start
+
+# %% ../nbs/99_testing.ipynb #f56a2648
+CHROMIUM, CHROMEDRIVER = Path('/usr/bin/chromium'), Path('/usr/bin/chromedriver')
+
+@contextlib.contextmanager
+def chromium(width:int=1100, height:int=900): # the window's size in pixels
+    "Headless Chromium under Selenium, writing only into a temporary folder (`.tmp_folder`) removed when it quits."
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        raise ImgcapError('Chromium is missing: apt-get install -y chromium chromium-driver')
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    with tempfile.TemporaryDirectory(prefix='imgcap-chromium-') as d:
+        o = Options(); o.binary_location = str(CHROMIUM)
+        for a in ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
+                  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+                  f'--window-size={width},{height}', f'--user-data-dir={d}/profile']: o.add_argument(a)
+        drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER), env={**os.environ, 'TMPDIR': d}), options=o)
+        drv.tmp_folder = Path(d)
+        try: yield drv
+        finally: drv.quit()
 
 # %% ../nbs/99_testing.ipynb #42df6d4b
 import contextlib, os, shutil, subprocess, sys, tempfile

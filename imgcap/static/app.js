@@ -7,7 +7,8 @@ const beamSel = $('beam'), nbestSel = $('nbest'), input = $('files'), drop = $('
 const results = $('results'), statusLine = $('status'), clearBtn = $('clear'), template = $('card-template');
 
 const MAX_PARALLEL = 4;         // requests in flight at once (the server batches them)
-let limitMb = null, maxBeam = 10;
+let limitMb = null;
+let wantedNBest = null;         // the "captions per photo" last chosen; shown as min(it, beam)
 let cards = [];                 // {file, url, el, token, state}
 let running = 0;
 const waiting = [];
@@ -20,15 +21,21 @@ function fillSelect(sel, n, value) {
 
 function mb(bytes) { return (bytes / (1024 * 1024)).toFixed(1); }
 
+// Captions come in lower case; the page writes each one, the best and the alternatives, as a sentence.
+function sentence(s) { return s ? s[0].toUpperCase() + s.slice(1) : s; }
+
+// The decoding menus are built from what the server says: its widest beam and its default beam.
 async function loadHealth() {
   try {
     const r = await fetch('/health');
     const h = await r.json();
     $('model').textContent = `model ${h.model} · encoder ${h.encoder} · ${h.device}`;
     limitMb = h.max_upload_mb;
-    maxBeam = h.max_beam || maxBeam;
     $('limits').textContent = `JPEG, PNG, GIF, WebP, BMP, TIFF · up to ${limitMb} MB each`;
-    fillSelect(beamSel, maxBeam, Number(beamSel.value));
+    fillSelect(beamSel, h.max_beam, h.default_beam);
+    wantedNBest = h.default_beam;
+    fillSelect(nbestSel, h.default_beam, wantedNBest);
+    beamSel.disabled = nbestSel.disabled = false;
   } catch (e) {
     $('model').textContent = 'the server is not answering';
     $('model').classList.add('bad');
@@ -65,14 +72,14 @@ function showError(card, message) {
 
 function showResult(card, res, beam) {
   const q = (s) => card.el.querySelector(s);
-  q('.caption').textContent = res.caption;
+  q('.caption').textContent = sentence(res.caption);
   q('.meta').textContent = `log-probability ${res.logprob.toFixed(2)} · beam ${beam}`;
   q('.message').textContent = '';
   const list = q('.alternatives');
   list.textContent = '';
   for (const alt of (res.alternatives || []).slice(1)) {
     const li = document.createElement('li');
-    li.textContent = alt.caption;
+    li.textContent = sentence(alt.caption);
     const lp = document.createElement('span');
     lp.className = 'lp';
     lp.textContent = alt.logprob.toFixed(2);
@@ -92,7 +99,6 @@ function pump() {
 
 function caption(card) {
   const token = ++card.token;
-  const beam = Number(beamSel.value), nBest = Number(nbestSel.value);
   card.el.querySelector('.caption').textContent = 'Captioning…';
   card.el.querySelector('.meta').textContent = '';
   card.el.querySelector('.alternatives').textContent = '';
@@ -102,7 +108,9 @@ function caption(card) {
     return;
   }
   waiting.push(async () => {
+    await ready;  // the menus hold the server's settings
     if (token !== card.token) return;  // cleared or re-captioned before its turn
+    const beam = Number(beamSel.value), nBest = Number(nbestSel.value);
     const body = new FormData();
     body.append('file', card.file, card.file.name);
     body.append('beam', String(beam));
@@ -166,10 +174,13 @@ function clearAll() {
 }
 
 beamSel.addEventListener('change', () => {
-  fillSelect(nbestSel, Number(beamSel.value), Number(nbestSel.value));
+  fillSelect(nbestSel, Number(beamSel.value), wantedNBest);
   cards.forEach(caption);
 });
-nbestSel.addEventListener('change', () => cards.forEach(caption));
+nbestSel.addEventListener('change', () => {
+  wantedNBest = Number(nbestSel.value);
+  cards.forEach(caption);
+});
 clearBtn.addEventListener('click', clearAll);
 input.addEventListener('change', () => {
   if (input.files.length) addFiles(input.files);
@@ -190,6 +201,5 @@ window.addEventListener('drop', (e) => {
   addFiles(e.dataTransfer.files);
 });
 
-fillSelect(beamSel, maxBeam, 3);
-fillSelect(nbestSel, 3, 3);
-loadHealth();
+beamSel.disabled = nbestSel.disabled = true;  // until /health has answered
+const ready = loadHealth();
