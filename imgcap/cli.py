@@ -10,9 +10,9 @@ from pathlib import Path
 from .core import ImgcapError, data_dir
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'FEW', 'DERIVED', 'EXAMPLES', 'DATA_HELP', 'COMMANDS', 'add_options', 'expand_images', 'cmd_caption',
-           'cmd_read_metadata', 'cmd_features', 'cmd_train', 'cmd_evaluate', 'cmd_score', 'cmd_serve', 'sample_photo',
-           'cmd_demo', 'build_parser', 'main']
+__all__ = ['IMAGE_EXTS', 'FEW', 'DERIVED', 'EXAMPLES', 'DATA_HELP', 'ENGINES', 'COMMANDS', 'add_options', 'expand_images',
+           'cmd_caption', 'cmd_read_metadata', 'cmd_features', 'cmd_train', 'cmd_evaluate', 'cmd_score', 'cmd_serve',
+           'sample_photo', 'cmd_demo', 'build_parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #e9ce235c
 def _plain_type(t, where:str) -> type:
@@ -200,11 +200,24 @@ def _format_of(args, writers) -> str|None:
     return ext if ext in FORMATS else None if writers and not args.output else 'text'
 
 def _check_caption_args(args):
+    from imgcap.outputs import FORMATS
     p = args.parser
+    _check_engine_args(args)
+    if args.engine == 'ray': _check_ray_caption_args(args)
+    elif args.format and args.format not in FORMATS: p.error(f'--format {args.format} goes with --engine ray')
     if args.n_best > args.beam: p.error(f'--n-best ({args.n_best}) cannot be more than --beam ({args.beam})')
     if args.backup and not args.write_metadata: p.error('--backup goes with --write-metadata')
     if args.template and not (args.sidecar or args.write_metadata): p.error('--template shapes caption files and metadata: add --sidecar or --write-metadata')
     if args.resume and not args.output: p.error('--resume carries on a --format jsonl --output FILE (caption files and metadata are resumed without it)')
+
+def _decoding(args) -> dict:
+    "The decoding settings of `Captioner.caption` that the options give."
+    return dict(beam=args.beam, n_best=args.n_best, temperature=args.temperature, top_p=args.top_p, seed=args.seed,
+                block_trigrams=args.block_trigrams, alpha=args.length_penalty)
+
+def _named(error:str, image:str) -> str:
+    "A photo's error message, naming the photo first."
+    return error if error.startswith(image) else f'{image}: {error}'
 
 def cmd_caption(args):
     "Caption photos (files, folders, patterns): results as text, CSV, JSON or JSON Lines, caption files beside them, or their metadata."
@@ -212,6 +225,7 @@ def cmd_caption(args):
     from imgcap.outputs import ResultsWriter, SidecarWriter, MetadataWriter, check_template, render_caption
     args.beam = args.beam or max(args.default_beam, args.n_best)
     _check_caption_args(args)
+    if args.engine == 'ray': return _caption_with_ray(args)
     if args.template: check_template(args.template)
     problems = []
     photos = expand_images(args.images, recursive=args.recursive, problems=problems)
@@ -231,15 +245,13 @@ def cmd_caption(args):
     if todo:
         from imgcap.captioner import Captioner
         cap = Captioner.load(args.model) if set(todo) - set(shared) else None
-        decoding = dict(beam=args.beam, n_best=args.n_best, temperature=args.temperature, top_p=args.top_p, seed=args.seed,
-                        block_trigrams=args.block_trigrams, alpha=args.length_penalty)
         with tqdm(total=len(todo), unit='photo', file=sys.stderr, disable=args.quiet or len(todo) <= FEW, dynamic_ncols=True) as bar:
-            for r in _caption_iter(cap, todo, args.batch_size, shared, **decoding):
+            for r in _caption_iter(cap, todo, args.batch_size, shared, **_decoding(args)):
                 bar.update(1); _confidence_note(r, args.min_confidence)
                 if 'caption' in r and 'uncaptioned' not in r and writers:
                     try: n['written' if any([w.write(r['image'], render_caption(r['caption'], args.template)) for w in writers]) else 'skipped'] += 1
                     except ImgcapError as e: r['error'] = str(e)
-                if 'error' in r: n['failed'] += 1; say(r['error'] if r['error'].startswith(r['image']) else f"{r['image']}: {r['error']}")
+                if 'error' in r: n['failed'] += 1; say(_named(r['error'], r['image']))
                 elif 'uncaptioned' in r: n['uncaptioned'] += 1; say(f"{r['image']}: left uncaptioned ({r['uncaptioned']})")
                 if results and r['image'] not in results.done: results.write(r)
     if results: results.close()
@@ -250,6 +262,35 @@ def cmd_caption(args):
         if n['failed'] or low: print(f"imgcap: {n['failed']} of {len(todo)} photos could not be captioned{low}", file=sys.stderr)
     if args.output and not args.quiet: print(f"imgcap: results in {args.output}", file=sys.stderr)
     return 1 if n['failed'] or problems else 0
+
+# %% ../nbs/12_cli.ipynb #b3e43887
+_SHARDS_ONLY = 'it writes shard files only'
+_NOT_ON_RAY = dict(recursive="name subfolders with a pattern such as 'DIR/**/*.jpg', or list the photos in a .txt file",
+                   resume='a Ray job resumes by itself: run the same command again',
+                   overwrite='a Ray job never overwrites: use another --output folder',
+                   min_confidence='the shards keep every caption with its log-probability',
+                   sidecar=_SHARDS_ONLY, write_metadata=_SHARDS_ONLY, template=_SHARDS_ONLY, backup=_SHARDS_ONLY)
+
+def _check_ray_caption_args(args):
+    "`caption --engine ray` writes shard files into a folder: it needs `--output DIR`, and refuses the options of other outputs."
+    from imgcap.ray_data import SHARD_FORMATS
+    p = args.parser
+    for k, why in _NOT_ON_RAY.items():
+        if (v := getattr(args, k)) is not None and v is not False: p.error(f"--{k.replace('_', '-')} does not go with --engine ray ({why})")
+    if args.format and args.format not in SHARD_FORMATS: p.error(f"--engine ray writes {' or '.join(SHARD_FORMATS)} shards, not {args.format}")
+    if not args.output: p.error('--engine ray writes shard files into a folder: add --output DIR')
+
+def _caption_with_ray(args) -> int:
+    "`caption --engine ray`: the job on a Ray cluster, then each failed photo and a summary on stderr; 1 when a photo failed."
+    from imgcap.ray_data import caption_with_ray, read_captions
+    s = caption_with_ray(args.images, args.output, model=args.model, workers=args.workers, address=args.address, batch_size=args.batch_size,
+                         progress=not args.quiet, **({'fmt': args.format} if args.format else {}), **_decoding(args))
+    if s['errors']:
+        for r in read_captions(s['output']):
+            if 'error' in r: print(f"imgcap: {_named(r['error'], r['image'])}", file=sys.stderr)
+    print(f"imgcap: {s['photos']} photos, {s['errors']} could not be captioned; results in {s['output']} "
+          f"(shards: {s['written']} written, {s['skipped']} there already); {s['seconds']:.1f}s", file=sys.stderr)
+    return 1 if s['errors'] else 0
 
 # %% ../nbs/12_cli.ipynb #03128a98
 def cmd_read_metadata(args):
@@ -281,12 +322,18 @@ def cmd_features(args):
     "Compute (or reuse) the cached encoder features of every photo of a data set."
     import time
     from imgcap.data import load_captions
-    from imgcap.features import compute_features
+    _check_engine_args(args)
     cd = load_captions(_data(args))
     if cd.image_dir is None: raise ImgcapError(f'{args.data}: no image folder found beside the captions')
     names = cd.images()
     t0 = time.time()
-    f = compute_features(cd.image_dir, names, args.encoder, grid=args.grid, flip=args.flip, batch_size=args.batch_size, progress=True)
+    opts = dict(encoder=args.encoder, grid=args.grid, flip=args.flip, batch_size=args.batch_size)
+    if args.engine == 'ray':
+        from imgcap.ray_data import features_with_ray
+        f = features_with_ray(cd.image_dir, names, workers=args.workers, address=args.address, **opts)
+    else:
+        from imgcap.features import compute_features
+        f = compute_features(cd.image_dir, names, progress=True, **opts)
     secs = f.manifest.get('seconds')
     rate = f'{len(names) / secs:.1f} images/s' if secs else 'cached'
     print(f"{len(names)} images, features {tuple(f.array.shape)} from {args.encoder}, {rate}; total {time.time() - t0:.1f}s")
@@ -347,7 +394,8 @@ def cmd_demo(args):
 
 # %% ../nbs/12_cli.ipynb #3cc66b02
 EXAMPLES = {
-    'features': 'imgcap features --data ../shared/data/flickr8k --encoder lite0',
+    'features': ['imgcap features --data ../shared/data/flickr8k --encoder lite0',
+                 'imgcap features --data coco/ --engine ray --address auto   # on a running Ray cluster'],
     'train': ['imgcap train --data ../shared/data/flickr8k --out runs/flickr8k   # the shipped model\'s recipe',
               'imgcap train --data ../shared/data/flickr8k --out runs/quick --epochs 3 --scst-epochs 0 --limit 500'],
     'evaluate': 'imgcap evaluate --data ../shared/data/flickr8k --split test --beam 3 --json',
@@ -356,7 +404,8 @@ EXAMPLES = {
                 'imgcap caption photo.jpg --n-best 3 --json',
                 'imgcap caption photos/ --recursive --sidecar txt --template "a photo of {caption}"',
                 'imgcap caption photos/ --recursive --write-metadata --backup',
-                'imgcap caption archive/ --recursive --format jsonl --output captions.jsonl --resume'],
+                'imgcap caption archive/ --recursive --format jsonl --output captions.jsonl --resume',
+                'imgcap caption photo-list.txt --engine ray --workers 8 --output captions/   # Parquet shards; rerun to resume'],
     'read-metadata': 'imgcap read-metadata photos/ --recursive',
     'demo': ['imgcap demo', 'imgcap demo --n-best 3'],
     'serve': 'imgcap serve --host 127.0.0.1 --port 8000',
@@ -383,6 +432,7 @@ def _caption_options(s:argparse.ArgumentParser):
     import inspect
     from imgcap.captioner import Captioner, DEFAULT_BEAM
     from imgcap.outputs import FORMATS
+    from imgcap.ray_data import SHARD_FORMATS
     dec, cap = inspect.signature(Captioner.caption_features).parameters, inspect.signature(Captioner.caption).parameters
     s.set_defaults(default_beam=DEFAULT_BEAM)
     s.add_argument('--model', help='model file (default: the shipped model, or $IMGCAP_MODEL)')
@@ -396,9 +446,12 @@ def _caption_options(s:argparse.ArgumentParser):
     g.add_argument('--seed', type=_seed, help='with --temperature: random seed, for repeatable samples')
     g.add_argument('--batch-size', type=_positive, default=cap['batch_size'].default, help='photos encoded at a time (default: %(default)s)')
     g = s.add_argument_group('results')
-    g.add_argument('--format', choices=FORMATS, help='text (default), json, csv or jsonl (a line a photo, as each is done); --output FILE.csv etc. picks it too')
+    g.add_argument('--format', choices=list(dict.fromkeys(FORMATS + SHARD_FORMATS)),
+                   help='text (default), json, csv or jsonl (a line a photo, as each is done); --output FILE.csv etc. picks it too; '
+                        'with --engine ray: parquet (default) or jsonl shard files')
     g.add_argument('--json', dest='format', action='store_const', const='json', help='shorthand for --format json')
-    g.add_argument('--output', '-o', metavar='FILE', help='write the results to FILE (atomically; jsonl: as they come) instead of stdout')
+    g.add_argument('--output', '-o', metavar='FILE', help='write the results to FILE (atomically; jsonl: as they come) instead of stdout; '
+                                                          'with --engine ray: the folder of the shard files (required)')
     g.add_argument('--resume', action='store_true', help='with --format jsonl --output FILE: skip the photos FILE already has, and append')
     g.add_argument('--min-confidence', type=_probability, metavar='P', help='leave photos whose caption has a confidence under P uncaptioned (reported)')
     g.add_argument('--quiet', '-q', action='store_true', help='no progress bar (errors and the summary are still reported)')
@@ -415,12 +468,32 @@ def _sidecar_ext(s:str) -> str:
     if '.' + e.lower() in IMAGE_EXTS: raise argparse.ArgumentTypeError(f'{s!r} is a photo extension: the caption file would replace the photo')
     return e
 
+ENGINES = ('local', 'ray')
+
+def _engine_options(s:argparse.ArgumentParser, actors:str):
+    "`--engine`, and the Ray engine's `--workers` and `--address`: options `caption` and `features` share."
+    from imgcap.ray_data import RAY_EXTRA
+    g = s.add_argument_group('engine')
+    g.add_argument('--engine', choices=ENGINES, default=ENGINES[0],
+                   help=f'where the work runs: local (this process; the default) or ray (a pool of {actors} on a Ray cluster; {RAY_EXTRA})')
+    g.add_argument('--workers', type=_positive, metavar='N', help=f'with --engine ray: how many {actors} (default: one per CPU of the cluster)')
+    g.add_argument('--address', metavar='ADDR', help="with --engine ray: a running Ray cluster, 'auto' (the one started on this machine), "
+                                                     'HOST:6379 or ray://HOST:10001 (default: $RAY_ADDRESS, else a local cluster for this job)')
+
+def _check_engine_args(args):
+    "`--workers` and `--address` are for the Ray engine."
+    for k in ('workers', 'address'):
+        if getattr(args, k) is not None and args.engine != 'ray': args.parser.error(f'--{k} goes with --engine ray')
+
 def _caption_command(s):
-    s.add_argument('images', nargs='+', metavar='IMAGE', help='photo files, folders of photos, or glob patterns (quoted or not)')
+    from imgcap.ray_data import LIST_SUFFIXES
+    s.add_argument('images', nargs='+', metavar='IMAGE', help='photo files, folders of photos, or glob patterns (quoted or not); '
+                                                              f"with --engine ray also photo lists ({', '.join(LIST_SUFFIXES)})")
     s.add_argument('--recursive', '-r', action='store_true', help='folders: their subfolders too (each real folder once; symlink loops are not followed)')
     _caption_options(s)
+    _engine_options(s, 'Captioner actors')
 
-def _demo_command(s): _caption_options(s); s.set_defaults(recursive=False)
+def _demo_command(s): _caption_options(s); s.set_defaults(recursive=False, engine=ENGINES[0], workers=None, address=None)
 
 def _read_metadata_command(s):
     s.add_argument('photos', nargs='+', metavar='PHOTO', help='photo files, folders of photos, or glob patterns')
@@ -431,6 +504,7 @@ def _features_command(s):
     from imgcap.features import compute_features, ENCODERS
     s.add_argument('--data', help=DATA_HELP)
     add_options(s, compute_features, ['encoder', 'grid', 'flip', 'batch_size'], encoder=dict(choices=list(ENCODERS)), batch_size=dict(type=_positive))
+    _engine_options(s, 'encoder actors')
 
 def _train_command(s):
     from imgcap.train import TrainConfig, train_model
