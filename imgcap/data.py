@@ -485,6 +485,9 @@ class CaptionData:
             lines.append(f'  skipped {len(self.stray)} stray key(s){known}: {_examples(self.stray)}')
         if self.missing: lines.append(f'  dropped captions of {len(self.missing)} image(s) with no photo: {_examples(self.missing)}')
         if self.uncaptioned: lines.append(f'  {len(self.uncaptioned)} photo(s) without captions, left out: {_examples(self.uncaptioned)}')
+        if info.get('held_out'):
+            h = info['held_out']
+            lines.append(f"  held out: {h['photos_removed']:,} {'/'.join(h['splits'])} photo(s) whose captions name {', '.join(h['objects'])}")
         return '\n'.join(lines)
 
     __repr__ = report

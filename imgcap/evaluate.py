@@ -19,10 +19,10 @@ from .text import tokenize
 if TYPE_CHECKING: import pandas as pd
 
 # %% auto #0
-__all__ = ['SUBJECTS', 'HUMAN_JUDGEMENTS', 'PUBLISHED_TAU', 'evaluate', 'per_image_cider', 'record_scores', 'plot_lengths',
-           'overused_phrases', 'plot_vocabulary', 'plot_cider_distribution', 'scores_by_subject',
+__all__ = ['SUBJECTS', 'HUMAN_JUDGEMENTS', 'PUBLISHED_TAU', 'HELDOUT_OBJECTS', 'evaluate', 'per_image_cider', 'record_scores',
+           'plot_lengths', 'overused_phrases', 'plot_vocabulary', 'plot_cider_distribution', 'scores_by_subject',
            'plot_scores_by_subject', 'plot_worst', 'judgement_pairs', 'reference_scorer', 'human_correlation',
-           'correlation_table']
+           'correlation_table', 'object_mentions', 'hold_out_objects', 'mention_f1']
 
 # %% ../nbs/11_evaluate.ipynb #b926494e
 def evaluate(model:str|Path|Captioner|None=None, # model file or loaded `Captioner` (default: the shipped model)
@@ -278,3 +278,66 @@ def correlation_table(scorers:list|None=None, # functions `(pairs, image_dir) ->
 # %% ../nbs/11_evaluate.ipynb #36a6376a
 PUBLISHED_TAU = {  # Hessel et al. 2021, "CLIPScore", EMNLP, Table 1: Kendall tau x 100
     'BLEU-4': (30.8, 16.9), 'METEOR': (41.8, 22.2), 'CIDEr': (43.9, 24.6), 'CLIP-S (no references)': (51.2, 34.4), 'RefCLIP-S': (53.0, 36.4)}
+
+# %% ../nbs/11_evaluate.ipynb #24f5b5e8
+HELDOUT_OBJECTS = {  # object -> the words that name it in a caption (DCC's held-out-objects protocol)
+    'bike': 'bike bikes bicycle bicycles', 'car': 'car cars',
+    'boat': 'boat boats canoe canoes kayak kayaks sailboat sailboats',
+    'motorcycle': 'motorcycle motorcycles motorbike motorbikes', 'horse': 'horse horses pony ponies',
+    'bird': 'bird birds', 'cow': 'cow cows cattle bull bulls', 'guitar': 'guitar guitars'}
+
+def object_mentions(df:pd.DataFrame, # a caption table (`image`, `caption`, `split`)
+                    objects:dict=HELDOUT_OBJECTS, # object -> space-separated words that name it
+                   ) -> pd.DataFrame:
+    "One row a photo: its `split`, then for each object whether any of the photo's captions names it."
+    import pandas as pd
+    toks = [set(tokenize(c)) for c in df['caption']]
+    hits = pd.DataFrame({o: [bool(set(ws.split()) & t) for t in toks] for o, ws in objects.items()}, index=pd.Index(df['image'], name='image'))
+    out = hits.groupby(level=0).any()
+    out.insert(0, 'split', df.groupby('image')['split'].first())
+    return out
+
+# %% ../nbs/11_evaluate.ipynb #afdc80eb
+def hold_out_objects(data:CaptionData, # captions with their splits, e.g. `load_captions(data_dir())`
+                     objects:dict=HELDOUT_OBJECTS, # object -> space-separated words that name it
+                     splits:tuple=('train',), # remove photos from these splits only
+                    ) -> tuple[CaptionData, pd.DataFrame]:
+    "`data` without the photos of `splits` any of whose captions names an object, and the photos and captions each object took out."
+    import dataclasses, pandas as pd
+    from imgcap.data import split_counts, split_digest
+    m = object_mentions(data.captions, objects)
+    m = m[m['split'].isin(splits)]
+    objs = list(objects)
+    gone = set(m.index[m[objs].any(axis=1)])
+    caps = data.captions['image'].value_counts()
+    removed = pd.DataFrame({'photos removed': m[objs].sum(), 'captions removed': [int(caps[m.index[m[o]]].sum()) for o in objs]})
+    removed.loc['any of them'] = [len(gone), int(caps[list(gone)].sum())]
+    df = data.captions[~data.captions['image'].isin(gone)].reset_index(drop=True)
+    held = dict(objects=dict(objects), splits=list(splits), photos_removed=len(gone))
+    info = dict(data.split_info, counts=split_counts(df), sha256=split_digest(df), held_out=held)
+    return dataclasses.replace(data, captions=df, split_info=info), removed.astype(int)
+
+# %% ../nbs/11_evaluate.ipynb #486083e2
+def mention_f1(rows:list, # captions with references, as `evaluate` writes them: all the test photos
+               objects:dict=HELDOUT_OBJECTS, # object -> space-separated words that name it
+               java:bool|None=None, # PTB tokenizer for CIDEr (default: when Java is there)
+              ) -> pd.DataFrame:
+    "Per object: DCC's F1 of the captions naming it against the references naming it, and the CIDEr of the photos it is in."
+    import math, pandas as pd
+    said = [set(tokenize(r['caption'])) for r in rows]
+    refs = [{w for c in r['references'] for w in tokenize(c)} for r in rows]
+    table = {}
+    for o, ws in objects.items():
+        ws = set(ws.split())
+        pos, named = [bool(ws & r) for r in refs], [bool(ws & s) for s in said]
+        tp = sum(p and n for p, n in zip(pos, named))
+        prec, rec = (tp / sum(named), tp / sum(pos)) if tp else (0., 0.)
+        f1 = 2 * prec * rec / (prec + rec) if tp else (0. if any(pos) else math.nan)
+        sub = [r for r, p in zip(rows, pos) if p]
+        cider = caption_scores({r['image']: r['references'] for r in sub}, {r['image']: r['caption'] for r in sub}, ['CIDEr'], java)['CIDEr'] if sub else []
+        table[o] = dict(photos=sum(pos), captions_naming=sum(named), named_right=tp, precision=prec, recall=rec, F1=f1,
+                        CIDEr=sum(cider) / len(cider) if cider else math.nan)
+    t = pd.DataFrame.from_dict(table, orient='index')
+    for c in ('photos', 'captions_naming', 'named_right'): t[c] = t[c].astype('Int64')
+    t.loc['mean'] = t[['precision', 'recall', 'F1', 'CIDEr']].mean()
+    return t.round(3)
