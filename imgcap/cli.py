@@ -36,6 +36,7 @@ def add_options(p, # a parser or an argument group
     docs, hints = docments(obj, full=True), typing.get_type_hints(obj)
     names = names or [f.name for f in dataclasses.fields(obj) if f.name not in skip]
     for n in names:
+        if n not in docs: raise TypeError(f'{obj.__qualname__} has no field or parameter {n!r}')
         t, d = _plain_type(hints.get(n), f'{obj.__qualname__}.{n}'), docs[n]['default']
         doc = (docs[n]['docment'] or n.replace('_', ' ')).replace('%', '%%')
         kw = dict(default=d, help=f'{doc} (default: %(default)s)')
@@ -379,8 +380,8 @@ def cmd_score(args):
 
 def cmd_serve(args):
     "Run the REST API and the web page (FastAPI under uvicorn)."
-    from imgcap.serve import run_server
-    run_server(host=args.host, port=args.port, model=args.model, max_upload_mb=args.max_upload_mb)
+    from imgcap.serve import ServeConfig, run_server
+    run_server(host=args.host, port=args.port, model=args.model, config=_config(ServeConfig, args))
 
 def sample_photo() -> Path:
     "A photo that comes with an installed dependency: matplotlib's `grace_hopper.jpg`."
@@ -408,7 +409,8 @@ EXAMPLES = {
                 'imgcap caption photo-list.txt --engine ray --workers 8 --output captions/   # Parquet shards; rerun to resume'],
     'read-metadata': 'imgcap read-metadata photos/ --recursive',
     'demo': ['imgcap demo', 'imgcap demo --n-best 3'],
-    'serve': 'imgcap serve --host 127.0.0.1 --port 8000',
+    'serve': ['imgcap serve --host 127.0.0.1 --port 8000',
+              'imgcap serve --host 0.0.0.0 --max-upload-mb 20 --max-files 32 --max-connections 500'],
     'score': 'imgcap score runs/flickr8k/best.safetensors --data ../shared/data/flickr8k --ship',
 }
 DATA_HELP = 'captions folder or file (default: ../shared/data/flickr8k or $IMGCAP_DATA)'
@@ -526,9 +528,13 @@ def _evaluate_command(s):
     s.add_argument('--json', action='store_true', help='print the scores as JSON')
 
 def _serve_command(s):
-    from imgcap.serve import run_server
+    "`--host`, `--port`, `--model`, and a flag per field of `ServeConfig`, each a positive number (a whole one for an `int`)."
+    import typing
+    from imgcap.serve import ServeConfig, run_server
+    add_options(s, run_server, ['host', 'port'], host=dict(type=_host), port=dict(type=_port))
     s.add_argument('--model', help='model file (default: the shipped model)')
-    add_options(s, run_server, ['host', 'port', 'max_upload_mb'], host=dict(type=_host), port=dict(type=_port), max_upload_mb=dict(type=_positive_float))
+    checked = {n: dict(type=_positive if t is int else _positive_float) for n, t in typing.get_type_hints(ServeConfig).items()}
+    add_options(s.add_argument_group('limits (ServeConfig)'), ServeConfig, **checked)
 
 def _score_command(s):
     s.add_argument('model', help='model file to score'); s.add_argument('--data', help=DATA_HELP)
