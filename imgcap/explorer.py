@@ -8,6 +8,7 @@ import html, io
 from pathlib import Path
 
 import ipywidgets as widgets
+import torch
 from PIL import Image
 
 from fastcore.basics import patch
@@ -15,6 +16,8 @@ from fastcore.basics import patch
 from .core import ImgcapError, data_dir
 from .data import CaptionData, load_captions
 from .images import load_image
+from .text import tokenize
+from .decode import plot_word_probs
 from .captioner import Captioner, DEFAULT_BEAM
 from .serve import MAX_BEAM
 
@@ -77,13 +80,18 @@ class CaptionExplorer(widgets.VBox):
                  images:list|None=None, # photos to browse instead of the split's (paths, or names in `data`)
                  beam:int=DEFAULT_BEAM, # starting beam size (1 to `MAX_BEAM`)
                  n_best:int=1, # starting number of captions listed (1-beam)
-                 size:int=320): # thumbnail size in pixels
+                 size:int=320, # thumbnail size in pixels
+                 heat_dpi:int|None=None): # resolution of the word-probability heat map (default: the figure's own)
         self.captioner = captioner if isinstance(captioner, Captioner) else Captioner.load(captioner)
         self.data, self.photos = _photos(data, split, images)
-        self.size, self.split, self.last, self._image, self._name, self._at, self._quiet = size, split, None, None, '', None, False
-        self._refs = {} if self.data is None else self.data.captions.groupby('image')['caption'].agg(list).to_dict()
+        self.size, self.heat_dpi, self.split, self.last, self._feats, self._name, self._at, self._quiet = size, heat_dpi, split, None, None, '', None, False
+        self._refs = {} if self.data is None else self.data.references()
         n = len(self.photos)
         self.photo = widgets.Image(format='jpeg', layout=widgets.Layout(width=f'{size}px', height=f'{size}px', object_fit='contain', flex='0 0 auto'))
+        self.why = widgets.ToggleButton(False, description='Why this caption?', icon='th', layout=widgets.Layout(width='auto', flex='0 0 auto'),
+                                        tooltip="Show the model's most probable next words at every step of its caption")
+        self.heat = widgets.Image(format='png', layout=widgets.Layout(display='none', max_width='100%', height='auto', object_fit='contain'))
+        self.photo.add_class('imgcap-photo'); self.heat.add_class('imgcap-heat'); self.why.add_class('imgcap-why')
         self.prev, self.next = widgets.Button(description='previous', icon='arrow-left'), widgets.Button(description='next', icon='arrow-right')
         self.number = widgets.IntSlider(1, min=1, max=max(n, 1), description='photo', continuous_update=False)
         self.beam = widgets.IntSlider(max(1, min(beam, MAX_BEAM)), min=1, max=MAX_BEAM, description='beam', continuous_update=False)
@@ -94,13 +102,13 @@ class CaptionExplorer(widgets.VBox):
         self.title, self.result, self.refs = widgets.HTML(), widgets.HTML(), widgets.HTML()
         nav = widgets.HBox([self.prev, self.number, self.next], layout=widgets.Layout(display=None if n else 'none'))
         text = widgets.VBox([self.result, self.refs], layout=widgets.Layout(flex='1 1 auto', min_width='0', margin='0 0 0 12px'))
-        super().__init__([widgets.HTML(_STYLE), nav, widgets.HBox([self.beam, self.n_best]), self.title,
-                          widgets.HBox([self.photo, text], layout=widgets.Layout(align_items='flex-start')), self.upload])
+        super().__init__([widgets.HTML(_STYLE), nav, widgets.HBox([self.beam, self.n_best, self.why]), self.title,
+                          widgets.HBox([self.photo, text], layout=widgets.Layout(align_items='flex-start')), self.heat, self.upload])
         self.add_class('imgcap-explorer')
         self.prev.on_click(lambda _: self._step(-1)); self.next.on_click(lambda _: self._step(1))
         self.number.observe(lambda ch: self.show(ch['new'] - 1), 'value')
         self.beam.observe(self._on_beam, 'value'); self.n_best.observe(self._on_n_best, 'value')
-        self.upload.observe(self._on_upload, 'value')
+        self.upload.observe(self._on_upload, 'value'); self.why.observe(lambda _: self.explain(), 'value')
         if n: self.show(0)
         else: self.title.value = '<b>No photos to browse</b>: upload one of your own to caption it.'
 
@@ -137,24 +145,32 @@ def caption_upload(self:CaptionExplorer, content:bytes, # the uploaded file
 
 @patch
 def _open(self:CaptionExplorer, src, name:str):
-    "Read the photo, show its thumbnail and caption it; a bad photo shows its error instead."
-    self._name = name
-    try: self._image = load_image(src, name=name)
+    "Read the photo, show its thumbnail, encode it and caption it; a bad photo shows its error instead."
+    c, self._name, self._feats = self.captioner, name, None
+    try:
+        im = load_image(src, name=name)
+        self.photo.value, self.photo.layout.visibility = thumbnail_jpeg(im, self.size), 'visible'
+        self.result.value = '<p style="color:#666"><i>captioning...</i></p>'
+        with c.lock, torch.inference_mode(): self._feats = c.encoder.encode([im], [name]).to(c.device)
     except ImgcapError as e:
-        self._image, self.photo.value, self.photo.layout.visibility = None, b'', 'hidden'  # no broken-image icon
-        self.last = dict(image=name, error=str(e)); self.result.value = result_html(self.last)
-        return
-    self.photo.value, self.photo.layout.visibility = thumbnail_jpeg(self._image, self.size), 'visible'
+        self.photo.value, self.photo.layout.visibility = b'', 'hidden'  # no broken-image icon
+        return self._show(dict(image=name, error=str(e)))
     self.recaption()
 
 @patch
 def recaption(self:CaptionExplorer) -> None:
-    "Caption the photo on show with the beam and n-best the sliders give."
-    if self._image is None: return
+    "Caption the photo on show (its kept features) with the beam and n-best the sliders give."
+    if self._feats is None: return
     self.result.value = '<p style="color:#666"><i>captioning...</i></p>'
-    try: self.last = self.captioner.caption([self._image], names=[self._name], beam=self.beam.value, n_best=self.n_best.value)[0]
-    except ImgcapError as e: self.last = dict(image=self._name, error=str(e))
-    self.result.value = result_html(self.last)
+    try: r = dict(image=self._name, **self.captioner.caption_features(self._feats, beam=self.beam.value, n_best=self.n_best.value)[0])
+    except ImgcapError as e: r = dict(image=self._name, error=str(e))
+    self._show(r)
+
+@patch
+def _show(self:CaptionExplorer, r:dict):
+    "Show a caption result (and its heat map when asked for)."
+    self.last, self.result.value = r, result_html(r)
+    self.explain()
 
 @patch
 def _on_beam(self:CaptionExplorer, ch):
@@ -173,3 +189,15 @@ def _on_upload(self:CaptionExplorer, ch):
     f = ch['new'][-1]
     self.upload.value = ()  # so that the same file can be uploaded again
     self.caption_upload(f['content'], f.get('name') or 'upload')
+
+# %% ../nbs/14_explorer.ipynb #49b8bb1f
+@patch
+def explain(self:CaptionExplorer) -> None:
+    "Draw the word-probability heat map of the caption on show when `why` is on; hide it otherwise."
+    c, r = self.captioner, self.last or {}
+    on = self.why.value and self._feats is not None and 'caption' in r
+    if on:
+        tokens = c.vocab.encode(tokenize(r['caption']), bos_eos=False)
+        with c.lock: fig = plot_word_probs(c.model, c.vocab, self._feats[0], tokens)
+        buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=self.heat_dpi or 'figure')
+    self.heat.value, self.heat.layout.display = (buf.getvalue(), None) if on else (b'', 'none')
