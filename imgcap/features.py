@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from .core import ImgcapError, cache_dir, atomic_write, sha256_text
 from .images import image_pixels, normalize
@@ -69,7 +68,7 @@ def build_backbone(name:str, weights=None) -> nn.Module:
     if name not in ENCODERS: raise ImgcapError(f"unknown encoder {name!r}; choose one of {', '.join(ENCODERS)}")
     return _resnet50_backbone(weights) if name == 'resnet50' else _lite_backbone(int(name[-1]))
 
-# %% ../nbs/04_features.ipynb #2e2fae9b
+# %% ../nbs/04_features.ipynb #e328869c
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16', 'int8')
 DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
@@ -99,7 +98,7 @@ def resolve_precision(precision:str='auto', # one of `PRECISIONS`
     if precision == 'auto': return ('bf16' if native_bf16(device) else 'fp16') if cuda else ('bf16' if native_bf16(device) else 'fp32')
     return precision
 
-# %% ../nbs/04_features.ipynb #ada42070
+# %% ../nbs/04_features.ipynb #81edd555
 def _fold(conv:nn.Conv2d, bn:nn.BatchNorm2d) -> dict:
     "A convolution with its batch norm folded in, and TF 'same' padding as the convolution's own."
     scale = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
@@ -273,7 +272,7 @@ def _read_manifest(p:Path) -> dict|None:
     if isinstance(m, dict) and isinstance(m.get('preprocessing'), dict): m['preprocessing'].setdefault('precision', 'fp32')  # caches from before precisions
     return m if isinstance(m, dict) else None
 
-# %% ../nbs/04_features.ipynb #d47a57db
+# %% ../nbs/04_features.ipynb #592184f8
 @contextmanager
 def file_lock(path:str|Path): # lock file (created if missing, left in place)
     "Hold an exclusive lock on `path` across processes (blocks until it is free)."
@@ -286,7 +285,7 @@ def file_lock(path:str|Path): # lock file (created if missing, left in place)
         try: yield
         finally: unlock()
 
-# %% ../nbs/04_features.ipynb #722e13bb
+# %% ../nbs/04_features.ipynb #b2799a73
 def _merge(ranges:list, start:int, stop:int) -> list:
     "Sorted, non-overlapping `[start, stop)` ranges with one more added."
     out = []
@@ -413,6 +412,7 @@ def compute_features(image_dir:str|Path, # folder holding the photos
             if sup is not None: return sup
         fc.open()
         if enc is None: enc = ImageEncoder(prep['encoder'], grid=grid, flip=flip, precision=prep['precision'])
+        from tqdm.auto import tqdm
         todo = [(a, min(a + batch_size, b)) for a, b in fc.missing() for a in range(a, b, batch_size)]
         load = lambda r: enc.pixels([image_dir/n for n in names[r[0]:r[1]]], names=[str(image_dir/n) for n in names[r[0]:r[1]]])
         t0, pending = time.time(), []
