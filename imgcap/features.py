@@ -20,9 +20,10 @@ from .core import ImgcapError, cache_dir, atomic_write, sha256_text
 from .images import image_pixels, normalize
 
 # %% auto #0
-__all__ = ['ENCODERS', 'PRECISIONS', 'DTYPES', 'CPU_CHUNK', 'EncoderSpec', 'build_backbone', 'cpu_flags', 'native_bf16',
-           'resolve_precision', 'FusedLite', 'preprocessing_of', 'ImageEncoder', 'image_fingerprint', 'Features',
-           'file_lock', 'FeatureCache', 'compute_features']
+__all__ = ['ENCODERS', 'PRECISIONS', 'DTYPES', 'CPU_CHUNK', 'SUBJECTS', 'EncoderSpec', 'build_backbone', 'cpu_flags',
+           'native_bf16', 'resolve_precision', 'FusedLite', 'preprocessing_of', 'ImageEncoder', 'image_fingerprint',
+           'Features', 'file_lock', 'FeatureCache', 'compute_features', 'plot_feature_map', 'nearest',
+           'show_neighbours']
 
 # %% ../nbs/04_features.ipynb #3c87df06
 @dataclass
@@ -68,7 +69,7 @@ def build_backbone(name:str, weights=None) -> nn.Module:
     if name not in ENCODERS: raise ImgcapError(f"unknown encoder {name!r}; choose one of {', '.join(ENCODERS)}")
     return _resnet50_backbone(weights) if name == 'resnet50' else _lite_backbone(int(name[-1]))
 
-# %% ../nbs/04_features.ipynb #e328869c
+# %% ../nbs/04_features.ipynb #6fdf0512
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16', 'int8')
 DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
@@ -98,7 +99,7 @@ def resolve_precision(precision:str='auto', # one of `PRECISIONS`
     if precision == 'auto': return ('bf16' if native_bf16(device) else 'fp16') if cuda else ('bf16' if native_bf16(device) else 'fp32')
     return precision
 
-# %% ../nbs/04_features.ipynb #81edd555
+# %% ../nbs/04_features.ipynb #425a4b47
 def _fold(conv:nn.Conv2d, bn:nn.BatchNorm2d) -> dict:
     "A convolution with its batch norm folded in, and TF 'same' padding as the convolution's own."
     scale = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
@@ -272,7 +273,7 @@ def _read_manifest(p:Path) -> dict|None:
     if isinstance(m, dict) and isinstance(m.get('preprocessing'), dict): m['preprocessing'].setdefault('precision', 'fp32')  # caches from before precisions
     return m if isinstance(m, dict) else None
 
-# %% ../nbs/04_features.ipynb #592184f8
+# %% ../nbs/04_features.ipynb #1b540c37
 @contextmanager
 def file_lock(path:str|Path): # lock file (created if missing, left in place)
     "Hold an exclusive lock on `path` across processes (blocks until it is free)."
@@ -285,7 +286,7 @@ def file_lock(path:str|Path): # lock file (created if missing, left in place)
         try: yield
         finally: unlock()
 
-# %% ../nbs/04_features.ipynb #b2799a73
+# %% ../nbs/04_features.ipynb #9d72d30b
 def _merge(ranges:list, start:int, stop:int) -> list:
     "Sorted, non-overlapping `[start, stop)` ranges with one more added."
     out = []
@@ -438,3 +439,55 @@ def _flush(fc:FeatureCache, pending:list):
         a, y = pending.pop(0)
         while pending and pending[0][0] == a + len(y): y = np.concatenate([y, pending.pop(0)[1]])
         fc.write(a, y)
+
+# %% ../nbs/04_features.ipynb #bf250e54
+SUBJECTS = ('dog', 'child', 'water', 'bike', 'snow', 'ball', 'grass')
+
+def _subject(caps:list, words) -> str|None:
+    toks = [set(c.lower().replace('.', ' ').replace(',', ' ').split()) for c in caps]
+    return next((w for w in words if any(w in t or w + 's' in t for t in toks)), None)
+
+def plot_feature_map(feats:Features, # features of the photos to show
+                     captions:dict, # photo name -> its reference captions
+                     words=SUBJECTS, # subject words, coloured in this order of precedence
+                     ax=None):
+    "2-D PCA map of the whole-photo feature vectors, each photo coloured by the first subject word its captions use."
+    import matplotlib.pyplot as plt
+    names = [n for n in feats.names if n in captions]
+    x = feats.get(names)[:, 0].float()
+    u, s, v = torch.pca_lowrank(x, q=2, center=True)
+    xy = ((x - x.mean(0)) @ v[:, :2]).numpy()
+    subj = [_subject(captions[n], words) for n in names]
+    if ax is None: _, ax = plt.subplots(figsize=(6, 4.6), dpi=70)
+    other = np.array([t is None for t in subj])
+    ax.scatter(xy[other, 0], xy[other, 1], s=6, c='lightgrey', label='none of these')
+    for i, w in enumerate(words):
+        m = np.array([t == w for t in subj])
+        if m.any(): ax.scatter(xy[m, 0], xy[m, 1], s=9, color=plt.cm.tab10(i), label=f'{w} ({m.sum()})')
+    ax.set_xlabel('first principal component'); ax.set_ylabel('second')
+    ax.set_title(f'{len(names)} photos, whole-photo features ({x.shape[1]}-d) projected to 2-D', fontsize=10)
+    ax.legend(fontsize=8, markerscale=2, loc='best', framealpha=0.8)
+    return ax.figure
+
+def nearest(feats:Features, name:str, k:int=4) -> list[tuple[str, float]]:
+    "The `k` photos whose whole-photo features are closest (cosine) to photo `name`'s, closest first."
+    x = F.normalize(feats.get(feats.names)[:, 0].float(), dim=1)
+    sim = x @ x[feats.rows([name])[0]]
+    sim[feats.rows([name])[0]] = -2
+    top = sim.topk(min(k, len(feats) - 1))
+    return [(feats.names[i], round(float(s), 3)) for s, i in zip(top.values, top.indices)]
+
+def show_neighbours(feats:Features, name:str, # the features, and the query photo
+                    image_dir:str|Path, captions:dict, # folder of the photos; photo name -> captions
+                    k:int=4):
+    "The query photo and its `k` nearest photos by feature, each with its first caption and similarity."
+    import matplotlib.pyplot as plt, textwrap
+    from imgcap.images import load_image
+    rows = [(name, 1.0)] + nearest(feats, name, k)
+    fig, axs = plt.subplots(1, len(rows), figsize=(2.3 * len(rows), 2.9), dpi=60)
+    for ax, (n, s) in zip(np.atleast_1d(axs), rows):
+        im = load_image(Path(image_dir)/n); im.thumbnail((160, 160))
+        ax.imshow(im); ax.axis('off')
+        cap = (captions.get(n) or [''])[0]
+        ax.set_title(('query' if n == name else f'cosine {s:.2f}') + '\n' + textwrap.fill(cap, 28), fontsize=8)
+    return fig
