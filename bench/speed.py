@@ -34,6 +34,7 @@ def machine() -> dict:
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return dict(cpu=cpu, flags=[f for f in FLAGS if f in cpu_flags()], cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
                 torch=torch.__version__, python=platform.python_version(), gpu=gpu,
+                load_average=round(os.getloadavg()[0], 1) if hasattr(os, 'getloadavg') else None,
                 auto_precision=resolve_precision('auto', 'cuda' if gpu else 'cpu'))
 
 
@@ -106,7 +107,7 @@ def bench(model=None, images=None, photos:int=256, precisions=('fp32', 'bf16'), 
                                               model=model.name, images=folder.name, quick=quick, device=dev), rates={})
     m = R['machine']
     say(f"machine: {m['cpu']}, {m['cores']} cores ({m['torch_threads']} torch threads), flags {' '.join(m['flags']) or '-'}, "
-        f"torch {m['torch']}, GPU {m['gpu'] or 'none'}; auto precision = {m['auto_precision']}")
+        f"torch {m['torch']}, GPU {m['gpu'] or 'none'}; auto precision = {m['auto_precision']}; load average {m['load_average']} at the start")
     say(f"{n} photos from {folder.name}/, batches of {batch_size}, {workers} reading threads, beam 3 unless said")
     def put(key, value, label, extra=''):
         R['rates'][key] = round(value, 1)

@@ -22,7 +22,7 @@ from .images import image_pixels, normalize
 # %% auto #0
 __all__ = ['ENCODERS', 'PRECISIONS', 'DTYPES', 'CPU_CHUNK', 'SUBJECTS', 'EncoderSpec', 'build_backbone', 'cpu_flags',
            'native_bf16', 'resolve_precision', 'FusedLite', 'preprocessing_of', 'ImageEncoder', 'image_fingerprint',
-           'Features', 'file_lock', 'FeatureCache', 'compute_features', 'plot_feature_map', 'nearest',
+           'Features', 'file_lock', 'FeatureCache', 'default_cache', 'compute_features', 'plot_feature_map', 'nearest',
            'show_neighbours']
 
 # %% ../nbs/04_features.ipynb #3c87df06
@@ -69,7 +69,7 @@ def build_backbone(name:str, weights=None) -> nn.Module:
     if name not in ENCODERS: raise ImgcapError(f"unknown encoder {name!r}; choose one of {', '.join(ENCODERS)}")
     return _resnet50_backbone(weights) if name == 'resnet50' else _lite_backbone(int(name[-1]))
 
-# %% ../nbs/04_features.ipynb #6fdf0512
+# %% ../nbs/04_features.ipynb #f8e4e022
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16', 'int8')
 DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 
@@ -99,7 +99,7 @@ def resolve_precision(precision:str='auto', # one of `PRECISIONS`
     if precision == 'auto': return ('bf16' if native_bf16(device) else 'fp16') if cuda else ('bf16' if native_bf16(device) else 'fp32')
     return precision
 
-# %% ../nbs/04_features.ipynb #425a4b47
+# %% ../nbs/04_features.ipynb #1caf02a9
 def _fold(conv:nn.Conv2d, bn:nn.BatchNorm2d) -> dict:
     "A convolution with its batch norm folded in, and TF 'same' padding as the convolution's own."
     scale = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
@@ -273,7 +273,7 @@ def _read_manifest(p:Path) -> dict|None:
     if isinstance(m, dict) and isinstance(m.get('preprocessing'), dict): m['preprocessing'].setdefault('precision', 'fp32')  # caches from before precisions
     return m if isinstance(m, dict) else None
 
-# %% ../nbs/04_features.ipynb #1b540c37
+# %% ../nbs/04_features.ipynb #ebbc9856
 @contextmanager
 def file_lock(path:str|Path): # lock file (created if missing, left in place)
     "Hold an exclusive lock on `path` across processes (blocks until it is free)."
@@ -286,7 +286,7 @@ def file_lock(path:str|Path): # lock file (created if missing, left in place)
         try: yield
         finally: unlock()
 
-# %% ../nbs/04_features.ipynb #9d72d30b
+# %% ../nbs/04_features.ipynb #87569458
 def _merge(ranges:list, start:int, stop:int) -> list:
     "Sorted, non-overlapping `[start, stop)` ranges with one more added."
     out = []
@@ -386,6 +386,12 @@ def _superset(want:dict, names:list, folder:Path) -> Features|None:
     return None
 
 # %% ../nbs/04_features.ipynb #c0cb13de
+def default_cache(image_dir:str|Path, names:list[str], preprocessing:dict) -> Path:
+    "Where the cache of these photos with this preprocessing lives by default: in `cache_dir()`, named by data, encoder and precision."
+    p, image_dir = preprocessing, Path(image_dir)
+    tag = f"{p['encoder']}-g{p['grid']}{'-flip' if p['flip'] else ''}-{p['precision']}"
+    return cache_dir()/f"{image_dir.parent.name or 'images'}-{tag}-{sha256_text(str(image_dir.resolve()) + sha256_text(chr(10).join(names)))[:10]}"
+
 def compute_features(image_dir:str|Path, # folder holding the photos
                      names:list[str], # photo file names, in the order the rows will have
                      encoder:str|ImageEncoder='lite0', # encoder name or a built `ImageEncoder`
@@ -402,10 +408,7 @@ def compute_features(image_dir:str|Path, # folder holding the photos
     if not names: raise ImgcapError('no images to encode')
     enc = encoder if isinstance(encoder, ImageEncoder) else None
     prep = enc.preprocessing if enc else preprocessing_of(encoder, grid, flip, resolve_precision(precision))
-    if cache is None:
-        tag = f"{prep['encoder']}-g{prep['grid']}{'-flip' if prep['flip'] else ''}-{prep['precision']}"
-        cache = cache_dir()/f"{image_dir.parent.name or 'images'}-{tag}-{sha256_text(str(image_dir.resolve()) + sha256_text(chr(10).join(names)))[:10]}"
-    fc = FeatureCache(cache, image_dir, names, prep)
+    fc = FeatureCache(cache or default_cache(image_dir, names, prep), image_dir, names, prep)
     with fc.lock():  # one process computes a cache; another one waits, then reuses it
         if fc.complete: return fc.finish()
         if not fc.manifest.get('done'):
@@ -440,7 +443,7 @@ def _flush(fc:FeatureCache, pending:list):
         while pending and pending[0][0] == a + len(y): y = np.concatenate([y, pending.pop(0)[1]])
         fc.write(a, y)
 
-# %% ../nbs/04_features.ipynb #bf250e54
+# %% ../nbs/04_features.ipynb #98c8e579
 SUBJECTS = ('dog', 'child', 'water', 'bike', 'snow', 'ball', 'grass')
 
 def _subject(caps:list, words) -> str|None:

@@ -46,7 +46,7 @@ def _to_rgb(im:Image.Image) -> Image.Image:
         return bg
     return im.convert('RGB')  # L, 1, CMYK, YCbCr, LAB, HSV
 
-# %% ../nbs/03_images.ipynb #40c0825b
+# %% ../nbs/03_images.ipynb #85b80ed5
 IMAGE_FORMATS = ('JPEG', 'MPO', 'PNG', 'WEBP', 'GIF', 'BMP', 'TIFF', 'AVIF', 'HEIF')
 
 def _formats() -> tuple:
@@ -74,7 +74,7 @@ def _head(src, pos:int=0) -> bytes:
         return head
     except Exception: return b''
 
-# %% ../nbs/03_images.ipynb #a4e81800
+# %% ../nbs/03_images.ipynb #536e6b37
 def _open(src, nm:str) -> Image.Image:
     "Open `src` lazily (header only) in one of the documented formats, or raise a `BadImageError`."
     if isinstance(src, (bytes, bytearray)):
@@ -109,7 +109,7 @@ def _check_size(im:Image.Image, nm:str, max_pixels:int):
         raise ImageTooLargeError(f'{nm}: image too large ({w} x {h} = {w*h:,} pixels, limit {max_pixels:,}); possible decompression bomb')
     if w < 1 or h < 1: raise BadImageError(f'{nm}: image has no pixels ({w} x {h})')
 
-# %% ../nbs/03_images.ipynb #46baf614
+# %% ../nbs/03_images.ipynb #fbe3f237
 def image_size(src, # path, bytes or file object
                name:str|None=None, # name used in error messages (defaults to the path)
               ) -> tuple[int, int]:
@@ -120,7 +120,7 @@ def image_size(src, # path, bytes or file object
     try: return im.size
     finally: im.close()
 
-# %% ../nbs/03_images.ipynb #a8864628
+# %% ../nbs/03_images.ipynb #7edda3e5
 def load_image(src, # path, bytes, file object or PIL image
                name:str|None=None, # name used in error messages (defaults to the path)
                max_pixels:int=MAX_PIXELS, # decompression-bomb guard
@@ -129,11 +129,14 @@ def load_image(src, # path, bytes, file object or PIL image
     "Open any photo as an upright RGB image, or raise `BadImageError` naming the file and the problem."
     nm = _name(src, name)
     im = src if isinstance(src, Image.Image) else _open(src, nm)
+    opened = None if im is src else im
     _check_size(im, nm, max_pixels)
     try:
         if getattr(im, 'is_animated', False): im.seek(0)  # first frame of an animation
         if reduce_to and im.format in ('JPEG', 'MPO') and min(im.size) >= 2 * reduce_to: im.draft(None, (reduce_to, reduce_to))
         im.load()
+        if reduce_to and im.mode in ('RGB', 'RGBA', 'L', 'LA') and (k := min(im.size) // (2 * reduce_to)) >= 2:
+            im = im.reduce(k)  # other formats: a box average down to 2-4x the target before anything else touches the pixels
         out = _to_rgb(ImageOps.exif_transpose(im))
         if reduce_to and out.size != (reduce_to, reduce_to): out = out.resize((reduce_to, reduce_to), Image.BILINEAR)
         return out
@@ -143,7 +146,7 @@ def load_image(src, # path, bytes, file object or PIL image
     except Exception as e:
         raise BadImageError(f'{nm}: cannot decode image, file truncated or corrupt ({type(e).__name__}: {e})') from None
     finally:
-        if im is not src and locals().get('out') is not im: im.close()  # the file, and the full-size pixels
+        if opened is not None and locals().get('out') is not opened: opened.close()  # the file and its full-size pixels
 
 # %% ../nbs/03_images.ipynb #61899260
 def image_pixels(src, # path, bytes, file object or PIL image
