@@ -46,7 +46,7 @@ def _to_rgb(im:Image.Image) -> Image.Image:
         return bg
     return im.convert('RGB')  # L, 1, CMYK, YCbCr, LAB, HSV
 
-# %% ../nbs/03_images.ipynb #85b80ed5
+# %% ../nbs/03_images.ipynb #6e558343
 IMAGE_FORMATS = ('JPEG', 'MPO', 'PNG', 'WEBP', 'GIF', 'BMP', 'TIFF', 'AVIF', 'HEIF')
 
 def _formats() -> tuple:
@@ -74,7 +74,7 @@ def _head(src, pos:int=0) -> bytes:
         return head
     except Exception: return b''
 
-# %% ../nbs/03_images.ipynb #536e6b37
+# %% ../nbs/03_images.ipynb #b07657e4
 def _open(src, nm:str) -> Image.Image:
     "Open `src` lazily (header only) in one of the documented formats, or raise a `BadImageError`."
     if isinstance(src, (bytes, bytearray)):
@@ -109,7 +109,7 @@ def _check_size(im:Image.Image, nm:str, max_pixels:int):
         raise ImageTooLargeError(f'{nm}: image too large ({w} x {h} = {w*h:,} pixels, limit {max_pixels:,}); possible decompression bomb')
     if w < 1 or h < 1: raise BadImageError(f'{nm}: image has no pixels ({w} x {h})')
 
-# %% ../nbs/03_images.ipynb #fbe3f237
+# %% ../nbs/03_images.ipynb #d3f59262
 def image_size(src, # path, bytes or file object
                name:str|None=None, # name used in error messages (defaults to the path)
               ) -> tuple[int, int]:
@@ -120,7 +120,7 @@ def image_size(src, # path, bytes or file object
     try: return im.size
     finally: im.close()
 
-# %% ../nbs/03_images.ipynb #7edda3e5
+# %% ../nbs/03_images.ipynb #76c7a686
 def load_image(src, # path, bytes, file object or PIL image
                name:str|None=None, # name used in error messages (defaults to the path)
                max_pixels:int=MAX_PIXELS, # decompression-bomb guard
@@ -153,7 +153,7 @@ def image_pixels(src, # path, bytes, file object or PIL image
                  name:str|None=None, size:int=224, # name in error messages; side of the encoder's input
                  max_pixels:int=MAX_PIXELS) -> np.ndarray:
     "A photo as the encoder sees it before normalisation: `size` x `size` x 3 uint8 pixels."
-    return np.asarray(load_image(src, name=name, max_pixels=max_pixels, reduce_to=size), dtype=np.uint8)
+    return np.array(load_image(src, name=name, max_pixels=max_pixels, reduce_to=size), dtype=np.uint8)
 
 def normalize(pixels:torch.Tensor, # `[b, h, w, 3]` (or `[h, w, 3]`) uint8 pixels
               mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), # normalisation of the encoder
