@@ -199,8 +199,10 @@ def main(argv=None):
     ap.add_argument('--big', type=int, default=32, help='12-megapixel photos to make and caption (default 32)')
     ap.add_argument('--latency', type=int, default=30, help='single-photo captions timed for the latency percentiles (default 30)')
     ap.add_argument('--quick', action='store_true', help='at most 64 photos, 8 large ones, one timed run each')
+    ap.add_argument('--threads', type=int, help="torch's threads (default: torch's own choice, one a core); 1 is steadier on a busy machine")
     ap.add_argument('--json', metavar='FILE', help='also write every figure to FILE as JSON')
     a = ap.parse_args(argv)
+    if a.threads: torch.set_num_threads(a.threads)
     r = bench(a.model, a.images, a.photos, a.precision, a.batch_size, a.big, a.latency, workers=a.workers, quick=a.quick,
               say=lambda s: print(s, flush=True))
     if a.json: Path(a.json).write_text(json.dumps(r, indent=1) + '\n')
