@@ -493,4 +493,5 @@ def show_neighbours(feats:Features, name:str, # the features, and the query phot
         ax.imshow(im); ax.axis('off')
         cap = (captions.get(n) or [''])[0]
         ax.set_title(('query' if n == name else f'cosine {s:.2f}') + '\n' + textwrap.fill(cap, 28), fontsize=8)
+    fig.tight_layout()
     return fig
