@@ -5,9 +5,12 @@
 # %% ../nbs/10_captioner.ipynb #86f30bdd
 from __future__ import annotations
 import os, threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import torch
+from fastcore.basics import patch
 
 from .core import ImgcapError, default_device
 from .model import load_model
@@ -15,7 +18,7 @@ from .features import ImageEncoder
 from .decode import beam_search, greedy, sample, strip_eos
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DEFAULT_BEAM', 'default_model_path', 'Captioner', 'caption_features', 'caption', 'caption_images']
+__all__ = ['DEFAULT_MODEL', 'DEFAULT_BEAM', 'default_model_path', 'check_encoder', 'Captioner']
 
 # %% ../nbs/10_captioner.ipynb #f1820fec
 DEFAULT_MODEL = Path(__file__).resolve().parent/'models'/'flickr8k.safetensors' if '__file__' in globals() else Path('../imgcap/models/flickr8k.safetensors').resolve()
@@ -26,39 +29,51 @@ def default_model_path() -> Path:
     return Path(os.environ.get('IMGCAP_MODEL') or DEFAULT_MODEL)
 
 # %% ../nbs/10_captioner.ipynb #37a18aba
+def check_encoder(model, encoder:ImageEncoder):
+    "Raise unless `encoder` gives the features `model` reads (the one place this is checked)."
+    c, e = model.cfg, encoder
+    if (e.spec.channels, e.n_regions) != (c.feat_dim, c.n_regions):
+        raise ImgcapError(f'the model expects {c.n_regions} x {c.feat_dim} features but encoder {e.spec.name} (grid {e.grid}) '
+                          f'gives {e.n_regions} x {e.spec.channels}: model and encoder do not belong together')
+
 class Captioner:
     "A loaded captioning model with its encoder: photos in, captions out."
-    def __init__(self, model, vocab, info:dict|None=None, device=None, encoder:ImageEncoder|None=None):
+    def __init__(self, model, vocab, info:dict|None=None, device=None, encoder:ImageEncoder|None=None,
+                 precision:str='auto'): # the encoder's precision ('auto', 'fp32', 'bf16', 'fp16'), when it is built here
         self.device = torch.device(device) if device else default_device()
         self.model, self.vocab, self.info = model.eval().to(self.device), vocab, info or {}
         c = model.cfg
-        self.encoder = (encoder or ImageEncoder(c.encoder, grid=c.grid, flip=c.flip)).to(self.device)
-        e = self.encoder
-        if (e.spec.channels, e.n_regions) != (c.feat_dim, c.n_regions):
-            raise ImgcapError(f'the model expects {c.n_regions} x {c.feat_dim} features but encoder {e.spec.name} (grid {e.grid}) '
-                              f'gives {e.n_regions} x {e.spec.channels}: model and encoder do not belong together')
+        self.encoder = (encoder or ImageEncoder(c.encoder, grid=c.grid, flip=c.flip, precision=precision)).to(self.device)
+        check_encoder(model, self.encoder)
         self.lock = threading.Lock()  # torch modules are shared: one batch at a time
 
     @classmethod
     def load(cls, path:str|Path|None=None, # model file (default: the shipped model)
-             device=None) -> 'Captioner':
+             device=None, precision:str='auto') -> 'Captioner':
         "Load a model file (raises `ImgcapError` with the reason when it is missing or broken)."
         model, vocab, info = load_model(path or default_model_path())
-        return cls(model, vocab, info, device)
+        return cls(model, vocab, info, device, precision=precision)
 
     @property
     def name(self) -> str: return Path(self.info.get('path', 'model')).stem
 
-    def __repr__(self): return f'Captioner({self.name}, {self.model.cfg.encoder}, vocab={len(self.vocab)}, device={self.device})'
+    @property
+    def precision(self) -> str: return self.encoder.precision
+
+    def __repr__(self): return f'Captioner({self.name}, {self.model.cfg.encoder}, vocab={len(self.vocab)}, device={self.device}, precision={self.precision})'
 
 # %% ../nbs/10_captioner.ipynb #093911ce
+def _check_decoding(beam:int=1, n_best:int=1, temperature=None, **_):
+    if beam < 1 or n_best < 1: raise ImgcapError(f'beam and n_best must be at least 1 (got beam={beam}, n_best={n_best})')
+    if n_best > beam and temperature is None: raise ImgcapError(f'n_best ({n_best}) cannot exceed the beam size ({beam})')
+
+@patch
 @torch.no_grad()
 def caption_features(self:Captioner, feats:torch.Tensor, # `[b, regions, dim]` features
                      beam:int=DEFAULT_BEAM, n_best:int=1, max_len:int|None=None, alpha:float=0.0,
                      block_trigrams:bool=False, temperature:float|None=None, top_p:float=1.0, seed:int|None=None) -> list[dict]:
     "Captions of pre-computed features, as dicts with `caption`, `logprob` and optional `alternatives`."
-    if beam < 1 or n_best < 1: raise ImgcapError(f'beam and n_best must be at least 1 (got beam={beam}, n_best={n_best})')
-    if n_best > beam and temperature is None: raise ImgcapError(f'n_best ({n_best}) cannot exceed the beam size ({beam})')
+    _check_decoding(beam, n_best, temperature)
     max_len = max_len or self.model.cfg.max_len
     feats = feats.to(self.device)
     with self.lock:
@@ -77,35 +92,62 @@ def caption_features(self:Captioner, feats:torch.Tensor, # `[b, regions, dim]` f
         if n_best > 1: r['alternatives'] = alts
         out.append(r)
     return out
-Captioner.caption_features = caption_features
 
 # %% ../nbs/10_captioner.ipynb #2261f79d
+def _names(images, names) -> list[str]:
+    if names is not None: return [str(n) for n in names]
+    return [str(p) if isinstance(p, (str, Path)) else f'image{i}' for i, p in enumerate(images)]
+
+@patch
+def caption_iter(self:Captioner, images, # paths, bytes or PIL images (a list, or any iterable)
+                 names:list|None=None, # names for the results and error messages (default: the paths)
+                 batch_size:int=16, errors:str='report', # 'report' bad photos in the results, or 'raise'
+                 workers:int=2, # threads reading photos ahead of the model
+                 **decoding):
+    "Caption photos as a stream: a dict with `image` and `caption` (or `error`) for each, in the order given."
+    if isinstance(images, (str, Path, bytes)): images = [images]
+    if errors not in ('report', 'raise'): raise ImgcapError(f"errors must be 'report' or 'raise' (got {errors!r})")
+    if batch_size < 1: raise ImgcapError(f'batch_size must be at least 1 (got {batch_size})')
+    _check_decoding(**{'beam': DEFAULT_BEAM, **decoding})  # bad settings fail now, not at the first result
+    images = list(images)
+    return self._stream(images, _names(images, names), batch_size, errors, workers, decoding)
+
+@patch
+def _stream(self:Captioner, images:list, names:list, batch_size:int, errors:str, workers:int, decoding:dict):
+    def read(i):
+        try: return self.encoder.pixels([images[i]], [names[i]])[0]
+        except ImgcapError as e: return e
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        futs, ahead, nxt = {}, 2 * batch_size + workers, 0
+        pending, px = [], []  # results waiting for their batch; pixels of the readable ones
+        for i in range(len(images)):
+            while nxt < len(images) and nxt < i + ahead: futs[nxt] = pool.submit(read, nxt); nxt += 1
+            r = futs.pop(i).result()
+            if isinstance(r, ImgcapError):
+                if errors == 'raise': raise r
+                pending.append(dict(image=names[i], error=str(r)))
+            else: pending.append(i); px.append(r)
+            if len(px) == batch_size or i == len(images) - 1:
+                caps = iter(self._caption_pixels(torch.stack(px), **decoding)) if px else iter(())
+                for p in pending: yield p if isinstance(p, dict) else dict(image=names[p], **next(caps))
+                pending, px = [], []
+
+@patch
+def _caption_pixels(self:Captioner, px:torch.Tensor, **decoding) -> list[dict]:
+    "Captions of a uint8 batch of encoder inputs."
+    with self.lock: feats = self.encoder.features(px)
+    return self.caption_features(feats, **decoding)
+
+@patch
 def caption(self:Captioner, images:list, # paths, bytes or PIL images
             names:list|None=None, # names for the results and error messages (default: the paths)
             batch_size:int=16, errors:str='report', # 'report' bad photos in the results, or 'raise'
             progress=None, # callable called with the number of photos done after each batch
             **decoding) -> list[dict]:
     "Caption photos: a list of dicts with `image` and `caption` (or `error`), in the order given."
-    if isinstance(images, (str, Path, bytes)): images = [images]
-    names = [str(n) for n in names] if names is not None else [str(p) if isinstance(p, (str, Path)) else f'image{i}' for i, p in enumerate(images)]
-    out = [None] * len(images)
-    for s in range(0, len(images), batch_size):
-        idx, xs = [], []
-        for i in range(s, min(s + batch_size, len(images))):
-            try: xs.append(self.encoder.tensors([images[i]], [names[i]])[0]); idx.append(i)
-            except ImgcapError as e:
-                if errors == 'raise': raise
-                out[i] = dict(image=names[i], error=str(e))
-        if xs:
-            with self.lock, torch.inference_mode(): feats = self.encoder(torch.stack(xs).to(self.device)).float()
-            for i, r in zip(idx, self.caption_features(feats, **decoding)): out[i] = dict(image=names[i], **r)
-        if progress: progress(min(s + batch_size, len(images)))
+    out = []
+    for r in self.caption_iter(images, names, batch_size=batch_size, errors=errors, **decoding):
+        out.append(r)
+        if progress and (len(out) % batch_size == 0): progress(len(out))
+    if progress and len(out) % batch_size: progress(len(out))
     return out
-Captioner.caption = caption
-
-_default = {}
-def caption_images(images:list, model:str|Path|None=None, **kwargs) -> list[dict]:
-    "Caption photos with the shipped model (or the model file `model`); loaded once and kept."
-    key = str(model or default_model_path())
-    if key not in _default: _default[key] = Captioner.load(model)
-    return _default[key].caption(images, **kwargs)

@@ -4,23 +4,26 @@
 
 # %% ../nbs/04_features.ipynb #a3b5cd40
 from __future__ import annotations
-import json, os, time, platform
+import json, os, time, platform, threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from .core import ImgcapError, cache_dir, atomic_write, sha256_text
-from .images import load_image, prepare_image
+from .images import image_pixels, normalize
 
 # %% auto #0
-__all__ = ['ENCODERS', 'EncoderSpec', 'build_backbone', 'preprocessing_of', 'ImageEncoder', 'image_fingerprint', 'Features',
-           'compute_features']
+__all__ = ['ENCODERS', 'PRECISIONS', 'DTYPES', 'CPU_CHUNK', 'SUBJECTS', 'EncoderSpec', 'build_backbone', 'cpu_flags',
+           'native_bf16', 'resolve_precision', 'FusedLite', 'preprocessing_of', 'ImageEncoder', 'image_fingerprint',
+           'Features', 'file_lock', 'FeatureCache', 'default_cache', 'compute_features', 'plot_feature_map', 'nearest',
+           'show_neighbours']
 
 # %% ../nbs/04_features.ipynb #3c87df06
 @dataclass
@@ -66,49 +69,178 @@ def build_backbone(name:str, weights=None) -> nn.Module:
     if name not in ENCODERS: raise ImgcapError(f"unknown encoder {name!r}; choose one of {', '.join(ENCODERS)}")
     return _resnet50_backbone(weights) if name == 'resnet50' else _lite_backbone(int(name[-1]))
 
+# %% ../nbs/04_features.ipynb #f8e4e022
+PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16', 'int8')
+DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+
+@lru_cache(None)
+def cpu_flags() -> frozenset:
+    "The CPU's feature flags as the operating system reports them (empty where it does not)."
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith(('flags', 'Features')): return frozenset(line.split(':', 1)[1].split())
+    except OSError: pass
+    return frozenset()
+
+def native_bf16(device='cpu') -> bool:
+    "Whether `device` computes in bfloat16 natively (CUDA: Ampere or later; CPU: AVX512-BF16 or AMX)."
+    device = torch.device(device)
+    if device.type == 'cuda': return torch.cuda.is_bf16_supported()
+    return device.type == 'cpu' and bool(cpu_flags() & {'avx512_bf16', 'amx_bf16'})
+
+def resolve_precision(precision:str='auto', # one of `PRECISIONS`
+                      device='cpu') -> str:
+    "The precision the encoder runs in on `device`: 'fp32', 'bf16' or 'fp16' ('auto' picks the fastest that keeps quality)."
+    if precision not in PRECISIONS: raise ImgcapError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    cuda = torch.device(device).type == 'cuda'
+    if precision == 'int8':
+        raise ImgcapError('precision int8 is not offered: PyTorch int8 measured 1.15x bf16 here with features 60% off; use bf16 or auto')
+    if precision == 'fp16' and not cuda: raise ImgcapError('precision fp16 runs on CUDA only; on a CPU use bf16 or fp32')
+    if precision == 'auto': return ('bf16' if native_bf16(device) else 'fp16') if cuda else ('bf16' if native_bf16(device) else 'fp32')
+    return precision
+
+# %% ../nbs/04_features.ipynb #1caf02a9
+def _fold(conv:nn.Conv2d, bn:nn.BatchNorm2d) -> dict:
+    "A convolution with its batch norm folded in, and TF 'same' padding as the convolution's own."
+    scale = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
+    w = conv.weight.detach().float() * scale.view(-1, 1, 1, 1)
+    b = bn.bias.detach() - bn.running_mean * scale + (conv.bias.detach() * scale if conv.bias is not None else 0)
+    pad = getattr(conv, 'static_padding', None)
+    l, r, t, bo = pad.padding if isinstance(pad, nn.ZeroPad2d) else (0, 0, 0, 0)
+    if (l, t) != (r, bo):  # one more zero on the far side: grow the kernel by a zero row and column in front
+        if (r - l, bo - t) != (1, 1): raise ImgcapError(f'cannot fold padding {pad.padding}')
+        w, (l, t) = F.pad(w, [1, 0, 1, 0]), (r, bo)
+    return dict(w=w, b=b.float(), stride=list(conv.stride), padding=[t, l], groups=conv.groups)
+
+@lru_cache(None)
+def _onednn_fusion() -> bool:
+    "Whether this PyTorch has oneDNN's fused convolution (+ReLU6 or +add) entry point, and it works."
+    try:
+        op, x, w = torch.ops.mkldnn._convolution_pointwise, torch.ones(1, 2, 4, 4), torch.ones(2, 2, 1, 1)
+        y = op(x, w, None, [0, 0], [1, 1], [1, 1], 1, 'hardtanh', [0., 6.], None)
+        z = op.binary(x, y, w, None, [0, 0], [1, 1], [1, 1], 1, 'add', None, None, [], None)
+        return bool(torch.allclose(y, torch.full_like(y, 2.)) and torch.allclose(z, torch.full_like(z, 4.)))
+    except Exception: return False
+
+class FusedLite:
+    "EfficientNet-Lite's convolutional part rewritten for CPU inference: folded batch norms, fused activations."
+    def __init__(self, net, # an `efficientnet_lite_pytorch.EfficientNet`
+                 dtype=torch.float32):
+        convs = [_fold(net._conv_stem, net._bn0)]
+        self.blocks = []  # (expand or None, depthwise, project, residual) as indices into `convs`
+        for blk in net._blocks:
+            a, ex = blk._block_args, None
+            if a.expand_ratio != 1: convs.append(_fold(blk._expand_conv, blk._bn0)); ex = len(convs) - 1
+            convs += [_fold(blk._depthwise_conv, blk._bn1), _fold(blk._project_conv, blk._bn2)]
+            skip = a.id_skip and blk._depthwise_conv.stride[0] == 1 and a.input_filters == a.output_filters
+            self.blocks.append((ex, len(convs) - 2, len(convs) - 1, skip))
+        convs.append(_fold(net._conv_head, net._bn1))
+        self.convs, self.dtype, self.onednn = convs, dtype, _onednn_fusion()
+        for d in convs: d['w'] = d['w'].to(dtype).contiguous(memory_format=torch.channels_last); d['b'] = d['b'].to(dtype)
+
+    def conv(self, x, i:int, relu6:bool=False, add=None):
+        d = self.convs[i]
+        if self.onednn:
+            args = (d['w'], d['b'], d['padding'], d['stride'], [1, 1], d['groups'])
+            if add is not None: return torch.ops.mkldnn._convolution_pointwise.binary(x, add, *args, 'add', None, None, [], None)
+            return torch.ops.mkldnn._convolution_pointwise(x, *args, 'hardtanh' if relu6 else 'none', [0., 6.] if relu6 else [], None)
+        y = F.conv2d(x, d['w'], d['b'], d['stride'], d['padding'], 1, d['groups'])
+        return F.hardtanh_(y, 0., 6.) if relu6 else (y.add_(add) if add is not None else y)
+
+    def __call__(self, x:torch.Tensor) -> torch.Tensor:
+        "Final feature map of a `[b, 3, h, w]` batch, in `self.dtype`."
+        x = self.conv(x.to(self.dtype).contiguous(memory_format=torch.channels_last), 0, relu6=True)
+        for ex, dw, pj, skip in self.blocks:
+            h = self.conv(x, ex, relu6=True) if ex is not None else x
+            x = self.conv(self.conv(h, dw, relu6=True), pj, add=x if skip else None)
+        return self.conv(x, len(self.convs) - 1, relu6=True)
+
 # %% ../nbs/04_features.ipynb #a8f594f4
-def preprocessing_of(name:str, grid:int=2, flip:bool=False) -> dict:
+def preprocessing_of(name:str, grid:int=2, flip:bool=False, precision:str='fp32') -> dict:
     "What encoder `name` does to a photo, as recorded in feature caches and compared to reuse them."
     if name not in ENCODERS: raise ImgcapError(f"unknown encoder {name!r}; choose one of {', '.join(ENCODERS)}")
     s = ENCODERS[name]
-    return dict(encoder=name, size=s.size, resize='whole', mean=list(s.mean), std=list(s.std), grid=grid, flip=flip)
+    return dict(encoder=name, size=s.size, resize='whole', mean=list(s.mean), std=list(s.std), grid=grid, flip=flip, precision=precision)
+
+CPU_CHUNK = 16  # photos a CPU forward pass: large enough for both cores, small enough to stay in cache
 
 class ImageEncoder(nn.Module):
     "A frozen ImageNet CNN that turns images into pooled feature vectors: whole photo + grid regions."
     def __init__(self, name:str='lite0', # one of `ENCODERS`
                  grid:int=2, # regions per side pooled from the final feature map (0: global only)
                  flip:bool=False, # average with the mirrored photo
-                 weights=None): # weights file (ResNet50 only)
+                 weights=None, # weights file (ResNet50 only)
+                 precision:str='auto'): # one of `PRECISIONS`: 'auto', 'fp32', 'bf16' (and 'fp16' on CUDA)
         super().__init__()
         self.spec, self.grid, self.flip = ENCODERS.get(name) or build_backbone(name), grid, flip
+        resolve_precision(precision)  # refuse a bad name now, not at the first photo
+        self.requested = precision
         self.backbone = build_backbone(name, weights).eval().to(memory_format=torch.channels_last)
         for p in self.parameters(): p.requires_grad_(False)
+        self._fast = {}  # CPU inference networks by dtype, built when first used
 
     @property
-    def preprocessing(self) -> dict: return preprocessing_of(self.spec.name, self.grid, self.flip)
+    def device(self) -> torch.device: return next(self.parameters()).device
+
+    @property
+    def precision(self) -> str:
+        "The precision the encoder runs in, where it is now: 'fp32', 'bf16' or 'fp16'."
+        return resolve_precision(self.requested, self.device)
+
+    @property
+    def preprocessing(self) -> dict: return preprocessing_of(self.spec.name, self.grid, self.flip, self.precision)
 
     @property
     def n_regions(self) -> int: return 1 + self.grid * self.grid
 
+    def _network(self, dtype):
+        "The backbone as it runs on a CPU in `dtype`: `FusedLite` for EfficientNet-Lite, a cast copy otherwise."
+        if dtype not in self._fast:
+            net = getattr(self.backbone, 'net', None)
+            if net is not None and hasattr(net, '_blocks'): self._fast[dtype] = FusedLite(net, dtype)
+            else:
+                import copy
+                self._fast[dtype] = self.backbone if dtype == torch.float32 else copy.deepcopy(self.backbone).to(dtype)
+        return self._fast[dtype]
+
+    def feature_map(self, x:torch.Tensor) -> torch.Tensor:
+        "The backbone's final feature map of a normalised batch, in float32, in this encoder's precision."
+        dtype = DTYPES[self.precision]
+        with torch.no_grad():
+            if x.device.type == 'cpu':
+                net = self._network(dtype)
+                return torch.cat([net(x[i:i + CPU_CHUNK].to(dtype)).float() for i in range(0, len(x), CPU_CHUNK)])
+            with torch.autocast(x.device.type, dtype=dtype, enabled=dtype != torch.float32):
+                return self.backbone(x.contiguous(memory_format=torch.channels_last)).float()
+
     def forward(self, x:torch.Tensor) -> torch.Tensor:
-        x = x.contiguous(memory_format=torch.channels_last)
-        m = self.backbone(x)
-        if self.flip: m = (m + self.backbone(x.flip(3)).flip(3)) / 2
+        "Pooled features `[b, 1 + grid**2, channels]` (float32) of a normalised `[b, 3, h, w]` batch."
+        m = self.feature_map(x)
+        if self.flip: m = (m + self.feature_map(x.flip(3)).flip(3)) / 2
         out = [m.mean((2, 3))[:, None]]
         if self.grid: out.append(F.adaptive_avg_pool2d(m, self.grid).flatten(2).transpose(1, 2))
         return torch.cat(out, 1)
 
-    def tensors(self, images, names=None) -> torch.Tensor:
-        "Load and preprocess `images` (paths, bytes or PIL images) into one input batch."
-        s = self.spec
+    def pixels(self, images, names=None) -> torch.Tensor:
+        "Load `images` (paths, bytes or PIL images) as one uint8 batch `[b, size, size, 3]`, the encoder's input before normalisation."
         names = names or [None] * len(images)
-        return torch.stack([prepare_image(load_image(im, name=n), s.size, s.mean, s.std) for im, n in zip(images, names)])
+        return torch.from_numpy(np.stack([image_pixels(im, name=n, size=self.spec.size) for im, n in zip(images, names)]))
+
+    def features(self, pixels:torch.Tensor) -> torch.Tensor:
+        "Features `[b, 1 + grid**2, channels]` (float32, on the encoder's device) of a uint8 batch from `pixels`."
+        dev = self.device
+        if dev.type == 'cuda': pixels = pixels.pin_memory().to(dev, non_blocking=True)
+        x = normalize(pixels.to(dev), self.spec.mean, self.spec.std, dtype=torch.float32 if dev.type == 'cpu' else DTYPES[self.precision])
+        with torch.inference_mode(): return self(x)
+
+    def tensors(self, images, names=None) -> torch.Tensor:
+        "Load and preprocess `images` (paths, bytes or PIL images) into one normalised float32 input batch."
+        return normalize(self.pixels(images, names), self.spec.mean, self.spec.std)
 
     @torch.inference_mode()
     def encode(self, images, names=None) -> torch.Tensor:
-        "Features of a list of images: a float32 tensor `[n, 1 + grid**2, channels]`."
-        dev = next(self.parameters()).device
-        return self(self.tensors(images, names).to(dev)).float().cpu()
+        "Features of a list of images: a float32 tensor `[n, 1 + grid**2, channels]` on the CPU."
+        return self.features(self.pixels(images, names)).cpu()
 
 # %% ../nbs/04_features.ipynb #d8017b76
 def image_fingerprint(image_dir:Path, names:list[str]) -> str:
@@ -135,18 +267,116 @@ class Features:
         "Features of `names` as a float32 tensor."
         return torch.from_numpy(np.asarray(self.array[self.rows(names)], dtype=np.float32))
 
-def _paths(cache_path:Path): return cache_path.with_suffix('.npy'), cache_path.with_suffix('.json')
-
 def _read_manifest(p:Path) -> dict|None:
-    try: return json.loads(p.read_text())
+    try: m = json.loads(Path(p).read_text())
     except (OSError, ValueError): return None
+    if isinstance(m, dict) and isinstance(m.get('preprocessing'), dict): m['preprocessing'].setdefault('precision', 'fp32')  # caches from before precisions
+    return m if isinstance(m, dict) else None
+
+# %% ../nbs/04_features.ipynb #ebbc9856
+@contextmanager
+def file_lock(path:str|Path): # lock file (created if missing, left in place)
+    "Hold an exclusive lock on `path` across processes (blocks until it is free)."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'a+b') as f:
+        try: import fcntl; lock, unlock = (lambda: fcntl.flock(f, fcntl.LOCK_EX)), (lambda: fcntl.flock(f, fcntl.LOCK_UN))
+        except ImportError:  # Windows
+            import msvcrt; lock, unlock = (lambda: msvcrt.locking(f.fileno(), msvcrt.LK_LOCK, 1)), (lambda: msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1))
+        lock()
+        try: yield
+        finally: unlock()
+
+# %% ../nbs/04_features.ipynb #87569458
+def _merge(ranges:list, start:int, stop:int) -> list:
+    "Sorted, non-overlapping `[start, stop)` ranges with one more added."
+    out = []
+    for a, b in sorted([list(r) for r in ranges] + [[start, stop]]):
+        if out and a <= out[-1][1]: out[-1][1] = max(out[-1][1], b)
+        else: out.append([a, b])
+    return out
+
+class FeatureCache:
+    "A feature cache on disk (float16 `.npy` + JSON manifest) for a list of photos, written in row ranges."
+    VERSION = 2
+    def __init__(self, stem:str|Path, # cache file path without suffix
+                 image_dir:str|Path, names:list[str], # the photos, in row order
+                 preprocessing:dict): # from `preprocessing_of` (encoder, grid, flip, precision ...)
+        self.stem, self.names, self.prep = Path(stem), list(names), preprocessing
+        self.npy, self.man_p = self.stem.with_suffix('.npy'), self.stem.with_suffix('.json')
+        self.image_dir = Path(image_dir)
+        s = ENCODERS[preprocessing['encoder']]
+        self.shape = (len(self.names), 1 + preprocessing['grid'] ** 2, s.channels)
+        self.want = dict(version=self.VERSION, image_dir=str(self.image_dir.resolve()), preprocessing=preprocessing, n=len(self.names),
+                         names_sha256=sha256_text('\n'.join(self.names)), fingerprint=image_fingerprint(self.image_dir, self.names))
+        self._arr, self._held = None, 0
+
+    @contextmanager
+    def lock(self):
+        "The cache's exclusive lock (re-entrant within this object)."
+        if self._held: self._held += 1; yield; self._held -= 1; return
+        with file_lock(self.stem.with_suffix('.lock')):
+            self._held = 1
+            try: yield
+            finally: self._held = 0
+
+    @property
+    def manifest(self) -> dict: return _read_manifest(self.man_p) or {}
+
+    def _matches(self, m:dict) -> bool:
+        if not m or any(m.get(k) != v for k, v in self.want.items()) or not self.npy.exists(): return False
+        try: return np.load(self.npy, mmap_mode='r').shape == self.shape
+        except (OSError, ValueError): return False
+
+    def _save(self, m:dict): atomic_write(self.man_p, lambda t: Path(t).write_text(json.dumps(m)))
+
+    def open(self) -> 'FeatureCache':
+        "Open the cache as it is on disk, or start it afresh when it is missing or was made of other photos or settings."
+        with self.lock():
+            if not self._matches(self.manifest):
+                self.npy.parent.mkdir(parents=True, exist_ok=True)
+                a = np.lib.format.open_memmap(self.npy, mode='w+', dtype=np.float16, shape=self.shape); del a
+                self._save(dict(self.want, done=0, ranges=[], names=self.names, created=time.strftime('%Y-%m-%d %H:%M:%S')))
+        self._arr = None
+        return self
+
+    def missing(self) -> list[tuple[int, int]]:
+        "The `[start, stop)` row ranges not written yet."
+        out, at = [], 0
+        for a, b in self.manifest.get('ranges', []):
+            if a > at: out.append((at, a))
+            at = max(at, b)
+        return out + ([(at, len(self.names))] if at < len(self.names) else [])
+
+    @property
+    def complete(self) -> bool: return self._matches(m := self.manifest) and m.get('done') == len(self.names)
+
+    def write(self, start:int, rows:np.ndarray):
+        "Write feature rows `[start, start + len(rows))` and record them as done."
+        if self._arr is None: self._arr = np.load(self.npy, mmap_mode='r+')
+        stop = start + len(rows)
+        if not 0 <= start <= stop <= len(self.names): raise ImgcapError(f'rows {start}:{stop} outside the cache of {len(self.names)} photos')
+        self._arr[start:stop] = rows; self._arr.flush()
+        with self.lock():
+            m = self.manifest
+            if not self._matches(m): raise ImgcapError(f'{self.man_p}: the cache was replaced while it was being written')
+            m['ranges'] = _merge(m.get('ranges', []), start, stop)
+            m['done'] = sum(b - a for a, b in m['ranges'])
+            self._save(m)
+
+    def finish(self, **extra) -> 'Features':
+        "Record `extra` facts (such as the time taken) in the manifest and return the features, memory-mapped."
+        if extra:
+            with self.lock(): self._save(dict(self.manifest, **extra))
+        self._arr = None
+        m = self.manifest
+        return Features(self.names, np.load(self.npy, mmap_mode='r'), m)
 
 # %% ../nbs/04_features.ipynb #a1cd799a
 def _superset(want:dict, names:list, folder:Path) -> Features|None:
     "Rows for `names` from a complete cache in `folder` of a superset of them, with the same images and settings."
     for man_p in sorted(folder.glob('*.json')):
         m = _read_manifest(man_p)
-        if not m or m.get('image_dir') != want['image_dir'] or m.get('preprocessing') != want['preprocessing']: continue
+        if not m or m.get('version') != want['version'] or m.get('image_dir') != want['image_dir'] or m.get('preprocessing') != want['preprocessing']: continue
         if m.get('done') != m.get('n') or not set(names) <= set(m.get('names', [])): continue
         if m.get('fingerprint') != image_fingerprint(Path(want['image_dir']), m['names']): continue
         try: arr = np.load(man_p.with_suffix('.npy'), mmap_mode='r')
@@ -156,6 +386,12 @@ def _superset(want:dict, names:list, folder:Path) -> Features|None:
     return None
 
 # %% ../nbs/04_features.ipynb #c0cb13de
+def default_cache(image_dir:str|Path, names:list[str], preprocessing:dict) -> Path:
+    "Where the cache of these photos with this preprocessing lives by default: in `cache_dir()`, named by data, encoder and precision."
+    p, image_dir = preprocessing, Path(image_dir)
+    tag = f"{p['encoder']}-g{p['grid']}{'-flip' if p['flip'] else ''}-{p['precision']}"
+    return cache_dir()/f"{image_dir.parent.name or 'images'}-{tag}-{sha256_text(str(image_dir.resolve()) + sha256_text(chr(10).join(names)))[:10]}"
+
 def compute_features(image_dir:str|Path, # folder holding the photos
                      names:list[str], # photo file names, in the order the rows will have
                      encoder:str|ImageEncoder='lite0', # encoder name or a built `ImageEncoder`
@@ -163,55 +399,99 @@ def compute_features(image_dir:str|Path, # folder holding the photos
                      batch_size:int=32, chunk:int=512, # images a forward pass; rows between checkpoints
                      progress:bool=True, # show a progress bar on stderr
                      grid:int=2, flip:bool=False,
+                     precision:str='auto', # one of `PRECISIONS` (ignored when `encoder` is built: its own is used)
+                     workers:int=2, # threads reading photos
                     ) -> Features:
     "Features of every photo in `names`, computed once and cached on disk (reused, rebuilt or resumed)."
     image_dir, names = Path(image_dir), list(names)
     if not image_dir.is_dir(): raise ImgcapError(f'{image_dir}: image folder not found')
     if not names: raise ImgcapError('no images to encode')
     enc = encoder if isinstance(encoder, ImageEncoder) else None
-    prep = enc.preprocessing if enc else preprocessing_of(encoder, grid, flip)
-    names_hash = sha256_text('\n'.join(names))
-    if cache is None:
-        tag = f"{prep['encoder']}-g{prep['grid']}{'-flip' if prep['flip'] else ''}"
-        cache = cache_dir()/f"{image_dir.parent.name or 'images'}-{tag}-{sha256_text(str(image_dir.resolve()) + names_hash)[:10]}"
-    npy, man_p = _paths(Path(cache))
-    want = dict(version=1, image_dir=str(image_dir.resolve()), preprocessing=prep, n=len(names),
-                names_sha256=names_hash, fingerprint=image_fingerprint(image_dir, names))
-    man = _read_manifest(man_p)
-    same = man is not None and all(man.get(k) == v for k, v in want.items()) and npy.exists()
-    arr = None
-    if same:
-        try: arr = np.load(npy, mmap_mode='r+' if man['done'] < len(names) else 'r')
-        except (OSError, ValueError): arr = None
-        if arr is not None and arr.shape[0] != len(names): arr = None
-    if arr is not None and man['done'] >= len(names):
-        return Features(names, arr, man)  # reused as it is
-    sup = _superset(want, names, Path(cache).parent)
-    if sup is not None: return sup
-    if enc is None: enc = ImageEncoder(prep['encoder'], grid=grid, flip=flip)
-    if arr is None:  # new, or rebuilt because something changed
-        man = dict(want, done=0, names=names, created=time.strftime('%Y-%m-%d %H:%M:%S'))
-        npy.parent.mkdir(parents=True, exist_ok=True)
-        arr = np.lib.format.open_memmap(npy, mode='w+', dtype=np.float16, shape=(len(names), enc.n_regions, enc.spec.channels))
-        atomic_write(man_p, lambda t: Path(t).write_text(json.dumps(man)))
-    start = man['done']
-    dev = next(enc.parameters()).device
-    batches = [names[i:i+batch_size] for i in range(start, len(names), batch_size)]
-    load = lambda b: enc.tensors([image_dir/n for n in b], names=[str(image_dir/n) for n in b])
-    t0 = time.time()
-    with ThreadPoolExecutor(1) as pool, tqdm(total=len(names), initial=start, disable=not progress, unit='img',
-                                            desc=f"features {prep['encoder']}") as bar:
-        nxt = pool.submit(load, batches[0]) if batches else None
-        row = start
-        for i, b in enumerate(batches):
-            x = nxt.result()
-            if i + 1 < len(batches): nxt = pool.submit(load, batches[i+1])
-            with torch.inference_mode(): y = enc(x.to(dev)).float().cpu().numpy()
-            arr[row:row+len(b)] = y.astype(np.float16); row += len(b); bar.update(len(b))
-            if (row - start) % chunk < batch_size or row == len(names):  # checkpoint: rows written, then the count
-                arr.flush(); man['done'] = row
-                atomic_write(man_p, lambda t: Path(t).write_text(json.dumps(man)))
-    man['seconds'] = round(time.time() - t0, 2)
-    atomic_write(man_p, lambda t: Path(t).write_text(json.dumps(man)))
-    del arr
-    return Features(names, np.load(npy, mmap_mode='r'), man)
+    prep = enc.preprocessing if enc else preprocessing_of(encoder, grid, flip, resolve_precision(precision))
+    fc = FeatureCache(cache or default_cache(image_dir, names, prep), image_dir, names, prep)
+    with fc.lock():  # one process computes a cache; another one waits, then reuses it
+        if fc.complete: return fc.finish()
+        if not fc.manifest.get('done'):
+            sup = _superset(fc.want, names, fc.stem.parent)
+            if sup is not None: return sup
+        fc.open()
+        if enc is None: enc = ImageEncoder(prep['encoder'], grid=grid, flip=flip, precision=prep['precision'])
+        from tqdm.auto import tqdm
+        todo = [(a, min(a + batch_size, b)) for a, b in fc.missing() for a in range(a, b, batch_size)]
+        load = lambda r: enc.pixels([image_dir/n for n in names[r[0]:r[1]]], names=[str(image_dir/n) for n in names[r[0]:r[1]]])
+        t0, pending = time.time(), []
+        with ThreadPoolExecutor(max(1, workers)) as pool, tqdm(total=len(names), initial=len(names) - sum(b - a for a, b in todo),
+                                                               disable=not progress, unit='img', desc=f"features {prep['encoder']}") as bar:
+            for (a, b), px in zip(todo, _prefetch(pool, load, todo, ahead=2 * max(1, workers))):
+                pending.append((a, enc.features(px).cpu().numpy().astype(np.float16))); bar.update(b - a)
+                if sum(len(y) for _, y in pending) >= chunk or b == todo[-1][1]:  # checkpoint: contiguous runs of rows
+                    _flush(fc, pending); pending = []
+            _flush(fc, pending)
+        return fc.finish(seconds=round(time.time() - t0, 2))
+
+def _prefetch(pool, fn, items, ahead:int=4):
+    "`fn` of each item, computed on `pool` up to `ahead` items in advance, in order."
+    futs = [pool.submit(fn, it) for it in items[:ahead]]
+    for i in range(len(items)):
+        if i + ahead < len(items): futs.append(pool.submit(fn, items[i + ahead]))
+        yield futs[i].result(); futs[i] = None
+
+def _flush(fc:FeatureCache, pending:list):
+    "Write (start, rows) pieces to the cache, joining neighbours into one write."
+    while pending:
+        a, y = pending.pop(0)
+        while pending and pending[0][0] == a + len(y): y = np.concatenate([y, pending.pop(0)[1]])
+        fc.write(a, y)
+
+# %% ../nbs/04_features.ipynb #98c8e579
+SUBJECTS = ('dog', 'child', 'water', 'bike', 'snow', 'ball', 'grass')
+
+def _subject(caps:list, words) -> str|None:
+    toks = [set(c.lower().replace('.', ' ').replace(',', ' ').split()) for c in caps]
+    return next((w for w in words if any(w in t or w + 's' in t for t in toks)), None)
+
+def plot_feature_map(feats:Features, # features of the photos to show
+                     captions:dict, # photo name -> its reference captions
+                     words=SUBJECTS, # subject words, coloured in this order of precedence
+                     ax=None):
+    "2-D PCA map of the whole-photo feature vectors, each photo coloured by the first subject word its captions use."
+    import matplotlib.pyplot as plt
+    names = [n for n in feats.names if n in captions]
+    x = feats.get(names)[:, 0].float()
+    u, s, v = torch.pca_lowrank(x, q=2, center=True)
+    xy = ((x - x.mean(0)) @ v[:, :2]).numpy()
+    subj = [_subject(captions[n], words) for n in names]
+    if ax is None: _, ax = plt.subplots(figsize=(6, 4.6), dpi=70)
+    other = np.array([t is None for t in subj])
+    ax.scatter(xy[other, 0], xy[other, 1], s=6, c='lightgrey', label='none of these')
+    for i, w in enumerate(words):
+        m = np.array([t == w for t in subj])
+        if m.any(): ax.scatter(xy[m, 0], xy[m, 1], s=9, color=plt.cm.tab10(i), label=f'{w} ({m.sum()})')
+    ax.set_xlabel('first principal component'); ax.set_ylabel('second')
+    ax.set_title(f'{len(names)} photos, whole-photo features ({x.shape[1]}-d) projected to 2-D', fontsize=10)
+    ax.legend(fontsize=8, markerscale=2, loc='best', framealpha=0.8)
+    return ax.figure
+
+def nearest(feats:Features, name:str, k:int=4) -> list[tuple[str, float]]:
+    "The `k` photos whose whole-photo features are closest (cosine) to photo `name`'s, closest first."
+    x = F.normalize(feats.get(feats.names)[:, 0].float(), dim=1)
+    sim = x @ x[feats.rows([name])[0]]
+    sim[feats.rows([name])[0]] = -2
+    top = sim.topk(min(k, len(feats) - 1))
+    return [(feats.names[i], round(float(s), 3)) for s, i in zip(top.values, top.indices)]
+
+def show_neighbours(feats:Features, name:str, # the features, and the query photo
+                    image_dir:str|Path, captions:dict, # folder of the photos; photo name -> captions
+                    k:int=4):
+    "The query photo and its `k` nearest photos by feature, each with its first caption and similarity."
+    import matplotlib.pyplot as plt, textwrap
+    from imgcap.images import load_image
+    rows = [(name, 1.0)] + nearest(feats, name, k)
+    fig, axs = plt.subplots(1, len(rows), figsize=(2.3 * len(rows), 2.9), dpi=60)
+    for ax, (n, s) in zip(np.atleast_1d(axs), rows):
+        im = load_image(Path(image_dir)/n); im.thumbnail((160, 160))
+        ax.imshow(im); ax.axis('off')
+        cap = (captions.get(n) or [''])[0]
+        ax.set_title(('query' if n == name else f'cosine {s:.2f}') + '\n' + textwrap.fill(cap, 28), fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -14,7 +14,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .core import ImgcapError, BadImageError
 
 # %% auto #0
-__all__ = ['MAX_PIXELS', 'ImageTooLargeError', 'load_image', 'prepare_image', 'image_tensor']
+__all__ = ['MAX_PIXELS', 'IMAGE_FORMATS', 'ImageTooLargeError', 'image_size', 'load_image', 'image_pixels', 'normalize',
+           'prepare_image', 'image_tensor']
 
 # %% ../nbs/03_images.ipynb #e6d21fda
 MAX_PIXELS = 40_000_000  # 40 megapixels: any real photo, never a decompression bomb
@@ -35,7 +36,7 @@ def _to_rgb(im:Image.Image) -> Image.Image:
         a = np.asarray(im, dtype=np.float32)
         hi = 65535. if (im.mode.startswith('I;16') or a.max() > 255) else 255.
         if im.mode == 'F' and a.max() <= 1.: hi = 1.
-        a = np.clip(a / hi * 255., 0, 255).astype(np.uint8)
+        a = np.clip(np.nan_to_num(a) / hi * 255., 0, 255).astype(np.uint8)
         return Image.fromarray(a, 'L').convert('RGB')
     if im.mode == 'P': im = im.convert('RGBA' if 'transparency' in im.info else 'RGB')
     if im.mode in ('LA', 'La', 'PA'): im = im.convert('RGBA')
@@ -45,54 +46,131 @@ def _to_rgb(im:Image.Image) -> Image.Image:
         return bg
     return im.convert('RGB')  # L, 1, CMYK, YCbCr, LAB, HSV
 
-def load_image(src, # path, bytes, file object or PIL image
-               name:str|None=None, # name used in error messages (defaults to the path)
-               max_pixels:int=MAX_PIXELS, # decompression-bomb guard
-              ) -> Image.Image:
-    "Open any photo as an upright RGB image, or raise `BadImageError` naming the file and the problem."
-    nm = _name(src, name)
-    if isinstance(src, Image.Image): im = src
-    else:
-        if isinstance(src, (bytes, bytearray)):
-            if not src: raise BadImageError(f'{nm}: empty file (0 bytes)')
-            src = io.BytesIO(src)
-        elif isinstance(src, (str, Path)):
-            p = Path(src)
-            if not p.exists(): raise BadImageError(f'{nm}: no such file')
-            if p.is_dir(): raise BadImageError(f'{nm}: is a folder, not an image')
-            if p.stat().st_size == 0: raise BadImageError(f'{nm}: empty file (0 bytes)')
+# %% ../nbs/03_images.ipynb #6e558343
+IMAGE_FORMATS = ('JPEG', 'MPO', 'PNG', 'WEBP', 'GIF', 'BMP', 'TIFF', 'AVIF', 'HEIF')
+
+def _formats() -> tuple:
+    "The documented formats that this Pillow can read."
+    Image.init()
+    return tuple(f for f in IMAGE_FORMATS if f in Image.OPEN)
+
+def _sniff(head:bytes) -> str|None:
+    "The Pillow format whose signature `head` (a file's first bytes) carries, if any."
+    Image.init()
+    for fmt in Image.ID:
+        accept = Image.OPEN[fmt][1]
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter('error', Image.DecompressionBombWarning)
-                im = Image.open(src)
-        except UnidentifiedImageError: raise BadImageError(f'{nm}: not an image (format not recognised)') from None
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageTooLargeError(f'{nm}: image too large (possible decompression bomb)') from None
-        except (OSError, ValueError, SyntaxError) as e:
-            raise BadImageError(f'{nm}: cannot read image, file truncated or corrupt ({e})') from None
+            if accept and accept(head[:16]): return fmt
+        except Exception: pass
+    return None
+
+def _head(src, pos:int=0) -> bytes:
+    "The first bytes of a path, bytes or file object (from `pos`; the file position is restored)."
+    try:
+        if isinstance(src, (bytes, bytearray)): return bytes(src[:64])
+        if isinstance(src, (str, Path)):
+            with open(src, 'rb') as f: return f.read(64)
+        old = src.tell(); src.seek(pos); head = src.read(64); src.seek(old)
+        return head
+    except Exception: return b''
+
+# %% ../nbs/03_images.ipynb #b07657e4
+def _open(src, nm:str) -> Image.Image:
+    "Open `src` lazily (header only) in one of the documented formats, or raise a `BadImageError`."
+    if isinstance(src, (bytes, bytearray)):
+        if not src: raise BadImageError(f'{nm}: empty file (0 bytes)')
+        src = io.BytesIO(src)
+    elif isinstance(src, (str, Path)):
+        p = Path(src)
+        if not p.exists(): raise BadImageError(f'{nm}: no such file')
+        if p.is_dir(): raise BadImageError(f'{nm}: is a folder, not an image')
+        try: size = p.stat().st_size
+        except OSError as e: raise BadImageError(f'{nm}: cannot read ({e.strerror or e})') from None
+        if size == 0: raise BadImageError(f'{nm}: empty file (0 bytes)')
+    try: pos = src.tell() if hasattr(src, 'tell') else 0
+    except Exception: pos = 0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', Image.DecompressionBombWarning)
+            return Image.open(src, formats=_formats())
+    except UnidentifiedImageError:
+        fmt = _sniff(_head(src, pos))
+        if fmt: raise BadImageError(f"{nm}: {fmt} images are not supported (imgcap reads {', '.join(_formats())})") from None
+        raise BadImageError(f'{nm}: not an image (format not recognised)') from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLargeError(f'{nm}: image too large (possible decompression bomb)') from None
+    except PermissionError as e: raise BadImageError(f'{nm}: cannot read ({e.strerror or e})') from None
+    except Exception as e:
+        raise BadImageError(f'{nm}: cannot read image, file truncated or corrupt ({type(e).__name__}: {e})') from None
+
+def _check_size(im:Image.Image, nm:str, max_pixels:int):
     w, h = im.size
     if w * h > max_pixels:
         raise ImageTooLargeError(f'{nm}: image too large ({w} x {h} = {w*h:,} pixels, limit {max_pixels:,}); possible decompression bomb')
     if w < 1 or h < 1: raise BadImageError(f'{nm}: image has no pixels ({w} x {h})')
+
+# %% ../nbs/03_images.ipynb #d3f59262
+def image_size(src, # path, bytes or file object
+               name:str|None=None, # name used in error messages (defaults to the path)
+              ) -> tuple[int, int]:
+    "Width and height a photo declares in its header (before EXIF rotation), without decoding any pixel."
+    nm = _name(src, name)
+    if isinstance(src, Image.Image): return src.size
+    im = _open(src, nm)
+    try: return im.size
+    finally: im.close()
+
+# %% ../nbs/03_images.ipynb #76c7a686
+def load_image(src, # path, bytes, file object or PIL image
+               name:str|None=None, # name used in error messages (defaults to the path)
+               max_pixels:int=MAX_PIXELS, # decompression-bomb guard
+               reduce_to:int|None=None, # return the photo resized to this square (the encoder's input) right away
+              ) -> Image.Image:
+    "Open any photo as an upright RGB image, or raise `BadImageError` naming the file and the problem."
+    nm = _name(src, name)
+    im = src if isinstance(src, Image.Image) else _open(src, nm)
+    opened = None if im is src else im
+    _check_size(im, nm, max_pixels)
     try:
         if getattr(im, 'is_animated', False): im.seek(0)  # first frame of an animation
+        if reduce_to and im.format in ('JPEG', 'MPO') and min(im.size) >= 2 * reduce_to: im.draft(None, (reduce_to, reduce_to))
         im.load()
-        im = ImageOps.exif_transpose(im)
-        return _to_rgb(im)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
-        raise BadImageError(f'{nm}: cannot decode image, file truncated or corrupt ({e})') from None
+        if reduce_to and im.mode in ('RGB', 'RGBA', 'L', 'LA') and (k := min(im.size) // (2 * reduce_to)) >= 2:
+            im = im.reduce(k)  # other formats: a box average down to 2-4x the target before anything else touches the pixels
+        out = _to_rgb(ImageOps.exif_transpose(im))
+        if reduce_to and out.size != (reduce_to, reduce_to): out = out.resize((reduce_to, reduce_to), Image.BILINEAR)
+        return out
+    except ImgcapError: raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLargeError(f'{nm}: image too large (possible decompression bomb)') from None
+    except Exception as e:
+        raise BadImageError(f'{nm}: cannot decode image, file truncated or corrupt ({type(e).__name__}: {e})') from None
+    finally:
+        if opened is not None and locals().get('out') is not opened: opened.close()  # the file and its full-size pixels
 
 # %% ../nbs/03_images.ipynb #61899260
+def image_pixels(src, # path, bytes, file object or PIL image
+                 name:str|None=None, size:int=224, # name in error messages; side of the encoder's input
+                 max_pixels:int=MAX_PIXELS) -> np.ndarray:
+    "A photo as the encoder sees it before normalisation: `size` x `size` x 3 uint8 pixels."
+    return np.array(load_image(src, name=name, max_pixels=max_pixels, reduce_to=size), dtype=np.uint8)
+
+def normalize(pixels:torch.Tensor, # `[b, h, w, 3]` (or `[h, w, 3]`) uint8 pixels
+              mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), # normalisation of the encoder
+              dtype=torch.float32) -> torch.Tensor:
+    "uint8 pixels to the normalised float input of an encoder: `[b, 3, h, w]` (channels-last in memory)."
+    x = pixels.permute(*range(pixels.ndim - 3), -1, -3, -2)
+    m = torch.tensor(mean, device=x.device).view(3, 1, 1)
+    s = torch.tensor(std, device=x.device).view(3, 1, 1)
+    return x.to(torch.float32).mul_(1 / (255. * s)).sub_(m / s).to(dtype)
+
 def prepare_image(im:Image.Image, # an RGB image from `load_image`
                   size:int=224, # side of the square the encoder takes
                   mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), # normalisation of the encoder
                  ) -> torch.Tensor:
     "Resize the whole photo to `size` x `size` (no crop) and normalise: a 3 x size x size float tensor."
-    if im.size != (size, size): im = im.resize((size, size), Image.BILINEAR)
-    a = torch.from_numpy(np.asarray(im, dtype=np.uint8).copy()).permute(2, 0, 1).float().div_(255.)
-    m, s = torch.tensor(mean).view(3, 1, 1), torch.tensor(std).view(3, 1, 1)
-    return (a - m) / s
+    return normalize(torch.from_numpy(image_pixels(im, size=size)), mean, std)
 
 def image_tensor(src, name:str|None=None, size:int=224, mean=(0.5,)*3, std=(0.5,)*3) -> torch.Tensor:
     "`load_image` then `prepare_image`: the one path from a file to the encoder's input."
-    return prepare_image(load_image(src, name=name), size=size, mean=mean, std=std)
+    return normalize(torch.from_numpy(image_pixels(src, name=name, size=size)), mean, std)
