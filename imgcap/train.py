@@ -4,16 +4,15 @@
 
 # %% ../nbs/09_train.ipynb #d17cdd81
 from __future__ import annotations
-import inspect, json, math, os, platform, re, shlex, signal, sys, threading, time
+import json, math, os, platform, re, shlex, signal, sys, threading, time
 from contextlib import contextmanager
-from dataclasses import dataclass, asdict, field, fields
+from dataclasses import dataclass, asdict, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
-from fastcore.basics import patch
 from tqdm.auto import tqdm
 
 from .core import ImgcapError, atomic_write, default_device
@@ -269,13 +268,13 @@ def xe_epoch(net:nn.Module, train:CaptionSet, opt, sched, cfg:TrainConfig, d:Dis
              on_step=None, # called with the step number after each optimiser step
              progress:bool=False) -> float:
     "One cross-entropy epoch over this process's share of every global batch; the mean loss over all processes."
-    net.train(); tot = 0.
-    groups = batch_groups(train.lengths, cfg.batch_size, seed=cfg.seed + epoch)
+    net.train(); tot, lengths = 0., train.lengths
+    groups = batch_groups(lengths, cfg.batch_size, seed=cfg.seed + epoch)
     for i, g in enumerate(tqdm(groups, disable=not (progress and d.main), desc=f'xe {epoch + 1}/{cfg.epochs}', leave=False)):
         idx, w = shard(g, d.rank, d.world), 1.
         if not len(idx): idx, w = g[:1], 0.
         f, x, y = (t.to(d.device) for t in collate(train, idx))
-        with _autocast(d.device, dtype): loss = w * xe_loss(net, f, x, y, int((train.lengths[g] - 1).sum()), cfg.label_smoothing)
+        with _autocast(d.device, dtype): loss = w * xe_loss(net, f, x, y, int((lengths[g] - 1).sum()), cfg.label_smoothing)
         _update(net, opt, sched, loss * d.world, cfg.clip)
         tot += loss.item()
         if on_step: on_step(i + 1)
@@ -343,13 +342,30 @@ def set_feature_stats(model:ShowTell, train:CaptionSet):
     mean, std = train.feature_stats()
     model.feat_mean.copy_(mean); model.feat_std.copy_(std.clamp_min(1e-3))  # the floor of `ShowTell.set_feature_stats`
 
-# %% ../nbs/09_train.ipynb #6b231b05
+# %% ../nbs/09_train.ipynb #93ab246f
+def _restore(out:Path|None, model:ShowTell, d:Dist) -> tuple[TrainState, dict|None]:
+    "Resume: the first process reads the checkpoint in `out`; every process takes its weights and state (the best weights stay with the first)."
+    ck = load_checkpoint(out/'checkpoint.pt') if d.main and out and (out/'checkpoint.pt').exists() else None
+    best_state = ck.pop('best_state', None) if ck else None
+    ck = d.share(ck)
+    if not ck: return TrainState(), None
+    model.load_state_dict(ck['model'])
+    st = state_of(ck); st.best_state = best_state
+    return st, ck
+
+def _start_scst(st:TrainState, model:ShowTell, d:Dist):
+    "Enter the self-critical stage from the best cross-entropy weights (the first process's, given to every process)."
+    if d.main: model.load_state_dict(st.best_state)
+    d.sync(model)
+    st.stage, st.epoch, st.bad = 'scst', 0, 0
+
 def _last_checkpoint(out:Path|None) -> str:
     p = out/'checkpoint.pt' if out else None
     if not p or not p.exists(): return 'no checkpoint was written yet: start again'
     ck = torch.load(p, map_location='cpu', weights_only=True)
     return f"the last checkpoint, {ck['stage']} epoch {ck['epoch']}, is {p}: run the same command with --resume"
 
+# %% ../nbs/09_train.ipynb #6b231b05
 def fit_state(model:ShowTell, vocab:Vocab, train:CaptionSet, # model, its vocabulary, the training split
               val_images:list, val_feats:torch.Tensor|None, val_refs:dict, # validation photos, their features (first process) and references
               cfg:TrainConfig=TrainConfig(), out:str|Path|None=None, # folder for checkpoints and the best model
@@ -365,12 +381,7 @@ def fit_state(model:ShowTell, vocab:Vocab, train:CaptionSet, # model, its vocabu
         dtype, steps = train_dtype(cfg.precision, d.device), math.ceil(len(train) / cfg.batch_size)
         if d.main: set_feature_stats(model, train)
         model.to(d.device)
-        ck = load_checkpoint(out/'checkpoint.pt') if resume and out and d.main and (out/'checkpoint.pt').exists() else None
-        best_state = ck.pop('best_state', None) if ck else None  # stays with the first process
-        ck = d.share(ck)
-        if ck: model.load_state_dict(ck['model'])
-        st = state_of(ck) if ck else TrainState()
-        st.best_state = best_state
+        st, ck = _restore(out, model, d) if resume else (TrainState(), None)
         d.sync(model); net = d.wrap(_Net(model))
         opt, sched = make_optimizer(model, cfg, st.stage, steps)
         if ck: opt.load_state_dict(ck['opt']); sched.load_state_dict(ck['sched'])
@@ -386,12 +397,10 @@ def fit_state(model:ShowTell, vocab:Vocab, train:CaptionSet, # model, its vocabu
                       model, vocab, cfg, d, val, opt=opt, sched=sched, **kw)
         if cfg.scst_epochs and st.stage == 'xe':
             if not st.history: end_epoch(st, dict(stage='xe', epoch=0), model, vocab, cfg, d, val, **kw)  # no cross-entropy epochs: score the starting model
-            if d.main: model.load_state_dict(st.best_state)
-            d.sync(model); net = d.wrap(_Net(model))
-            st.stage, st.epoch, st.bad = 'scst', 0, 0
+            _start_scst(st, model, d); net = d.wrap(_Net(model))
             opt, sched = make_optimizer(model, cfg, 'scst', steps)
             if d.main and out: save_checkpoint(out/'checkpoint.pt', **checkpoint_of(st, model, opt, sched))
-        if st.stage == 'scst':
+        if st.stage == 'scst' and not st.done(cfg):
             reward = CiderD({k: [r + [vocab.itos[EOS]] for r in v] for k, v in train_refs.items()})
             while not st.done(cfg):
                 seed_epoch(cfg, st, d.rank); t = time.time()
@@ -399,7 +408,7 @@ def fit_state(model:ShowTell, vocab:Vocab, train:CaptionSet, # model, its vocabu
                 st.epoch += 1; st.seconds = t_base + time.time() - t0
                 end_epoch(st, dict(stage='scst', epoch=st.epoch, **row, seconds=round(time.time() - t, 1)),
                           model, vocab, cfg, d, val, opt=opt, sched=sched, **kw)
-        if d.main: model.load_state_dict(st.best_state)
+        if d.main and st.best_state is not None: model.load_state_dict(st.best_state)
         d.sync(model)
     st.seconds = t_base + time.time() - t0
     return model.eval(), st
