@@ -136,7 +136,7 @@ def _peer_failure(e:BaseException) -> str|None:
     "Why the run failed, in a few words, if `e` is a failed collective operation or torchrun's SIGTERM; else None."
     if isinstance(e, _Terminated): return 'torchrun stopped this process'
     msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    if not (isinstance(e, torch.distributed.DistError) or re.search(r'gloo|nccl', msg, re.I)): return None
+    if not (isinstance(e, getattr(torch.distributed, 'DistError', ())) or re.search(r'gloo|nccl', msg, re.I)): return None
     return re.sub(r'\[[^\]]*\.(?:cc|cpp):\d+\]\s*', '', msg).split('. ')[0][:120]
 
 @contextmanager
