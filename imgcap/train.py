@@ -198,8 +198,8 @@ def checkpoint_of(st:TrainState, model:nn.Module, opt, sched) -> dict:
                 history=json.dumps(st.history), **{k: getattr(st, k) for k in _SCALARS})
 
 def state_of(ck:dict) -> TrainState:
-    "The run's state stored in checkpoint `ck`."
-    return TrainState(**{k: ck[k] for k in _SCALARS}, history=json.loads(ck['history']), best_state=ck.get('best_state'))
+    "The run's state stored in checkpoint `ck` (one from before `seconds` was kept counts from 0)."
+    return TrainState(**{k: ck[k] for k in _SCALARS if k in ck}, history=json.loads(ck['history']), best_state=ck.get('best_state'))
 
 # %% ../nbs/09_train.ipynb #cd8876bf
 def _lr_lambda(total:int, warm:int):
