@@ -8,19 +8,30 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from fastcore.basics import patch
 
 from .core import ImgcapError
-from .text import Vocab, tokenize
+from .text import Vocab, tokenize, PAD
 
 # %% auto #0
-__all__ = ['CaptionSet', 'pad_batch', 'batches']
+__all__ = ['CaptionSet', 'batch_groups', 'shard', 'pad_batch', 'collate', 'batches']
 
 # %% ../nbs/05_batches.ipynb #39e38df8
+def _feature_rows(feats, images:list) -> tuple:
+    "The array to read `images`' features from, and their rows in it."
+    if hasattr(feats, 'array') and hasattr(feats, 'rows'): return feats.array, feats.rows(images)  # a feature cache: map it
+    return feats.get(images), np.arange(len(images))  # anything else with `.get(names)` (small, in memory)
+
 @dataclass
 class CaptionSet:
-    "One split's photos (feature rows) and its encoded captions."
-    images:list; feats:torch.Tensor; img_row:np.ndarray; seqs:list
-    def __len__(self): return len(self.seqs)
+    "One split's photos (rows of a feature array, read on demand) and its encoded captions."
+    images:list # the split's photos, sorted
+    feats:np.ndarray|torch.Tensor # feature array `[rows, regions, dim]` holding the photos (memory-mapped for a cache)
+    feat_row:np.ndarray # row of `feats` of each photo in `images`
+    img_row:np.ndarray # index in `images` of each caption's photo
+    tokens:np.ndarray # every caption's ids, one caption after another (int32)
+    ends:np.ndarray # where each caption's ids end in `tokens`
+    def __len__(self): return len(self.ends)
 
     @classmethod
     def from_table(cls, df:pd.DataFrame, # captions table (`image`, `caption`) of one split
@@ -29,27 +40,87 @@ class CaptionSet:
                   ) -> 'CaptionSet':
         images = sorted(df['image'].unique())
         row = {n: i for i, n in enumerate(images)}
-        seqs = [vocab.encode(tokenize(c)[:max_len]) for c in df['caption']]
-        return cls(images, feats.get(images), np.array([row[n] for n in df['image']], dtype=np.int64), seqs)
+        lens = []
+        def ids():
+            for c in df['caption']:
+                s = vocab.encode(tokenize(c)[:max_len]); lens.append(len(s)); yield from s
+        tokens = np.fromiter(ids(), dtype=np.int32)
+        arr, frow = _feature_rows(feats, images)
+        return cls(images, arr, frow, np.array([row[n] for n in df['image']], dtype=np.int64), tokens, np.cumsum(lens))
+
+# %% ../nbs/05_batches.ipynb #553f2d33
+@patch(as_prop=True)
+def lengths(self:CaptionSet) -> np.ndarray:
+    "Number of ids of each caption, `<bos>` and `<eos>` included."
+    return np.diff(self.ends, prepend=0)
+
+@patch
+def seq(self:CaptionSet, i:int) -> np.ndarray:
+    "The ids of caption `i`."
+    return self.tokens[(self.ends[i - 1] if i else 0):self.ends[i]]
+
+@patch
+def photo_feats(self:CaptionSet, idx, # indices into `images`
+               ) -> torch.Tensor:
+    "Float32 features `[len(idx), regions, dim]` of photos `idx`, read from the feature array."
+    rows = self.feat_row[np.asarray(idx, dtype=np.int64)]
+    if isinstance(self.feats, torch.Tensor): return self.feats[torch.from_numpy(rows)].float()
+    return torch.from_numpy(np.asarray(self.feats[rows], dtype=np.float32))
+
+# %% ../nbs/05_batches.ipynb #4eeaf114
+@patch
+def feature_stats(self:CaptionSet, chunk:int=512, # photos read at a time
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    "Mean and (unbiased) standard deviation `[regions, dim]` of the split's photo features, read a chunk at a time."
+    n = len(self.images)
+    if n < 2: raise ImgcapError(f'feature statistics need at least 2 photos, the split has {n}')
+    s = s2 = 0.
+    for i in range(0, n, chunk):
+        x = self.photo_feats(np.arange(i, min(i + chunk, n))).double()
+        s = s + x.sum(0); s2 = s2 + (x * x).sum(0)
+    mean = s / n
+    var = ((s2 - n * mean * mean) / (n - 1)).clamp_min(0)
+    return mean.float(), var.sqrt().float()
+
+# %% ../nbs/05_batches.ipynb #e161ec47
+def batch_groups(lengths:np.ndarray, # each caption's length
+                 batch_size:int=128, shuffle:bool=True, seed:int=0,
+                 bucket:int=50, # batches per window sorted by length
+                ) -> list[np.ndarray]:
+    "Caption indices of each batch of an epoch: length-bucketed, in a seeded order."
+    rng = np.random.default_rng(seed)
+    idx = rng.permutation(len(lengths)) if shuffle else np.arange(len(lengths))
+    groups = []
+    for w in range(0, len(idx), batch_size * bucket):
+        win = idx[w:w + batch_size * bucket]
+        win = win[np.argsort(lengths[win], kind='stable')]
+        groups += [win[i:i + batch_size] for i in range(0, len(win), batch_size)]
+    if shuffle: groups = [groups[i] for i in rng.permutation(len(groups))]
+    return groups
+
+def shard(group:np.ndarray, # a global batch (indices)
+          rank:int=0, world:int=1, # this process's rank, and the number of processes
+         ) -> np.ndarray:
+    "This process's part of a global batch: the `rank`-th of `world` contiguous, nearly equal slices (maybe empty)."
+    return np.array_split(group, world)[rank]
 
 # %% ../nbs/05_batches.ipynb #8f8c0237
-def pad_batch(seqs:list, pad:int=0) -> torch.Tensor:
-    "Right-pad lists of ids into one `[n, longest]` tensor."
+def pad_batch(seqs:list, pad:int=PAD) -> torch.Tensor:
+    "Right-pad lists (or arrays) of ids into one `[n, longest]` tensor."
     out = torch.full((len(seqs), max(map(len, seqs))), pad, dtype=torch.long)
     for i, s in enumerate(seqs): out[i, :len(s)] = torch.as_tensor(s)
     return out
 
-def batches(cs:CaptionSet, batch_size:int=128, shuffle:bool=True, seed:int=0, bucket:int=50):
+def collate(cs:CaptionSet, idx:np.ndarray, # caption indices
+           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    "Features, inputs (`<bos> ...`) and targets (`... <eos>`) of captions `idx`, padded with `<pad>`."
+    seq = pad_batch([cs.seq(i) for i in idx])
+    return cs.photo_feats(cs.img_row[idx]), seq[:, :-1], seq[:, 1:]
+
+def batches(cs:CaptionSet, batch_size:int=128, shuffle:bool=True, seed:int=0, bucket:int=50,
+            rank:int=0, world:int=1, # with several processes: this one's share of each global batch
+           ):
     "Length-bucketed batches of `(features, inputs, targets)` over a `CaptionSet`."
-    rng = np.random.default_rng(seed)
-    idx = rng.permutation(len(cs)) if shuffle else np.arange(len(cs))
-    lens = np.array([len(s) for s in cs.seqs])
-    groups = []
-    for w in range(0, len(idx), batch_size * bucket):
-        win = idx[w:w + batch_size * bucket]
-        win = win[np.argsort(lens[win], kind='stable')]
-        groups += [win[i:i + batch_size] for i in range(0, len(win), batch_size)]
-    if shuffle: groups = [groups[i] for i in rng.permutation(len(groups))]
-    for g in groups:
-        seq = pad_batch([cs.seqs[i] for i in g])
-        yield cs.feats[torch.from_numpy(cs.img_row[g])], seq[:, :-1], seq[:, 1:]
+    for g in batch_groups(cs.lengths, batch_size, shuffle, seed, bucket):
+        idx = shard(g, rank, world)
+        if len(idx): yield collate(cs, idx)
