@@ -159,13 +159,11 @@ def _denied(p:str) -> bool:
     except OSError: return False  # missing, a folder ...: the captioner says what it is
 
 def _caption_iter(cap, images:list[str], batch_size:int, failed:dict, **decoding):
-    "Results in input order as each batch is done; photos in `failed` (photo: why) and photos that may not be read are reported, not captioned."
-    for s in range(0, len(images), batch_size):
-        batch = images[s:s + batch_size]
-        why = {p: failed.get(p) or f'{p}: permission denied (cannot open it for reading)' for p in batch if p in failed or _denied(p)}
-        rest = [p for p in batch if p not in why]
-        done = iter(cap.caption(rest, batch_size=batch_size, **decoding) if rest else [])
-        for p in batch: yield dict(image=p, error=why[p]) if p in why else next(done)
+    "`Captioner.caption_iter` in input order; photos in `failed` (photo: why) and photos that may not be read are reported, not captioned."
+    why = {p: failed.get(p) or f'{p}: permission denied (cannot open it for reading)' for p in images if p in failed or _denied(p)}
+    rest = [p for p in images if p not in why]
+    done = cap.caption_iter(rest, batch_size=batch_size, **decoding) if rest else iter(())
+    for p in images: yield dict(image=p, error=why[p]) if p in why else next(done)
 
 def _shared_caption_files(photos:list[str], ext:str) -> dict[str, str]:
     "The photos whose caption file (`--sidecar ext`) is an earlier photo's too, each with the reason it is not captioned."
@@ -245,7 +243,7 @@ def cmd_caption(args):
     def say(msg): tqdm.write(f'imgcap: {msg}', file=sys.stderr)
     if todo:
         from imgcap.captioner import Captioner
-        cap = Captioner.load(args.model) if set(todo) - set(shared) else None
+        cap = Captioner.load(args.model, precision=args.precision) if set(todo) - set(shared) else None
         with tqdm(total=len(todo), unit='photo', file=sys.stderr, disable=args.quiet or len(todo) <= FEW, dynamic_ncols=True) as bar:
             for r in _caption_iter(cap, todo, args.batch_size, shared, **_decoding(args)):
                 bar.update(1); _confidence_note(r, args.min_confidence)
@@ -334,7 +332,7 @@ def cmd_features(args):
         f = features_with_ray(cd.image_dir, names, workers=args.workers, address=args.address, **opts)
     else:
         from imgcap.features import compute_features
-        f = compute_features(cd.image_dir, names, progress=True, **opts)
+        f = compute_features(cd.image_dir, names, progress=True, precision=args.precision, **opts)
     secs = f.manifest.get('seconds')
     rate = f'{len(names) / secs:.1f} images/s' if secs else 'cached'
     print(f"{len(names)} images, features {tuple(f.array.shape)} from {args.encoder}, {rate}; total {time.time() - t0:.1f}s")
@@ -344,20 +342,25 @@ def _config(cls, args, skip=()):
     import dataclasses
     return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if f.name not in skip})
 
+def _main_process() -> bool:
+    "Whether this process speaks for the run: the only one, or rank 0 of those torchrun started (`RANK`, as `imgcap.train.distributed` reads it)."
+    return int(os.environ.get('RANK', 0)) == 0
+
 def cmd_train(args):
-    "Train a model (cross-entropy, then optional self-critical training)."
+    "Train a model (cross-entropy, then optional self-critical training); on several processes (torchrun), the first one reports."
     from imgcap.train import TrainConfig, train_model
     from imgcap.model import CaptionConfig
     model, hist = train_model(_data(args), args.out, _config(TrainConfig, args), _config(CaptionConfig, args, DERIVED),
                               **{k: getattr(args, k) for k in args.train_kwargs})
     best = max(hist, key=lambda h: h['val_cider'])
-    print(f"best validation CIDEr-D (greedy) {best['val_cider']:.4f} at {best['stage']} epoch {best['epoch']}; model: {Path(args.out)/'best.safetensors'}")
+    if _main_process(): print(f"best validation CIDEr-D (greedy) {best['val_cider']:.4f} at {best['stage']} epoch {best['epoch']}; model: {Path(args.out)/'best.safetensors'}")
 
 def cmd_evaluate(args):
     "Score a model on a split with pycocoevalcap."
     from imgcap.evaluate import evaluate
+    from imgcap.captioner import Captioner
     from imgcap.metrics import METRICS
-    res = evaluate(args.model, _data(args), split=args.split, beam=args.beam, limit=args.limit,
+    res = evaluate(Captioner.load(args.model, precision=args.precision), _data(args), split=args.split, beam=args.beam, limit=args.limit,
                    captions_out=args.captions, progress=not args.json)
     if args.json: print(json.dumps(res))
     else:
@@ -438,6 +441,7 @@ def _caption_options(s:argparse.ArgumentParser):
     dec, cap = inspect.signature(Captioner.caption_features).parameters, inspect.signature(Captioner.caption).parameters
     s.set_defaults(default_beam=DEFAULT_BEAM)
     s.add_argument('--model', help='model file (default: the shipped model, or $IMGCAP_MODEL)')
+    _precision_option(s, Captioner.load)
     g = s.add_argument_group('decoding')
     g.add_argument('--beam', type=_positive, help=f'beam size (default: {DEFAULT_BEAM}, or --n-best when that is larger; 1: greedy)')
     g.add_argument('--n-best', type=_positive, default=1, metavar='K', help='also give the K best captions with their log-probabilities')
@@ -470,6 +474,14 @@ def _sidecar_ext(s:str) -> str:
     if '.' + e.lower() in IMAGE_EXTS: raise argparse.ArgumentTypeError(f'{s!r} is a photo extension: the caption file would replace the photo')
     return e
 
+def _precision_option(s:argparse.ArgumentParser, fn):
+    "`--precision` of the image encoder: the `PRECISIONS` it runs in, the default `fn`'s."
+    import inspect
+    from imgcap.features import PRECISIONS, DTYPES
+    s.add_argument('--precision', choices=[p for p in PRECISIONS if p == 'auto' or p in DTYPES], default=inspect.signature(fn).parameters['precision'].default,
+                   help='precision of the image encoder: auto picks bf16 where the processor computes it natively (a CPU with AVX512-BF16 or AMX, '
+                        'an Ampere or later GPU), else fp32 on a CPU and fp16 on a GPU; fp16 runs on CUDA only (default: %(default)s)')
+
 ENGINES = ('local', 'ray')
 
 def _engine_options(s:argparse.ArgumentParser, actors:str):
@@ -483,9 +495,11 @@ def _engine_options(s:argparse.ArgumentParser, actors:str):
                                                      'HOST:6379 or ray://HOST:10001 (default: $RAY_ADDRESS, else a local cluster for this job)')
 
 def _check_engine_args(args):
-    "`--workers` and `--address` are for the Ray engine."
+    "`--workers` and `--address` are for the Ray engine, `--precision` for the local one."
     for k in ('workers', 'address'):
         if getattr(args, k) is not None and args.engine != 'ray': args.parser.error(f'--{k} goes with --engine ray')
+    if args.engine == 'ray' and args.precision != (auto := args.parser.get_default('precision')):
+        args.parser.error(f"--precision goes with --engine local (a Ray job's actors run at {auto})")
 
 def _caption_command(s):
     from imgcap.ray_data import LIST_SUFFIXES
@@ -506,34 +520,37 @@ def _features_command(s):
     from imgcap.features import compute_features, ENCODERS
     s.add_argument('--data', help=DATA_HELP)
     add_options(s, compute_features, ['encoder', 'grid', 'flip', 'batch_size'], encoder=dict(choices=list(ENCODERS)), batch_size=dict(type=_positive))
+    _precision_option(s, compute_features)
     _engine_options(s, 'encoder actors')
 
 def _train_command(s):
-    from imgcap.train import TrainConfig, train_model
+    from imgcap.train import TrainConfig, train_model, PRECISIONS
     from imgcap.model import CaptionConfig
     from imgcap.features import ENCODERS
     s.add_argument('--data', help=DATA_HELP)
     s.add_argument('--out', required=True, help='folder for checkpoints and best.safetensors')
     s.set_defaults(train_kwargs=add_options(s, train_model, ['min_count', 'limit', 'val_limit', 'resume', 'init']))
-    add_options(s.add_argument_group('training (TrainConfig)'), TrainConfig)
+    add_options(s.add_argument_group('training (TrainConfig)'), TrainConfig, precision=dict(choices=PRECISIONS, metavar=None))
     add_options(s.add_argument_group('model (CaptionConfig)'), CaptionConfig, skip=DERIVED, encoder=dict(choices=list(ENCODERS)))
 
 def _evaluate_command(s):
     from imgcap.evaluate import evaluate
+    from imgcap.captioner import Captioner
     from imgcap.data import SPLITS
     s.add_argument('--data', help=DATA_HELP)
     s.add_argument('--model', help='model file (default: the shipped model)')
+    _precision_option(s, Captioner.load)
     add_options(s, evaluate, ['split', 'beam', 'limit'], split=dict(choices=SPLITS), beam=dict(type=_positive))
     s.add_argument('--captions', help='where to write the generated captions (JSON)')
     s.add_argument('--json', action='store_true', help='print the scores as JSON')
 
 def _serve_command(s):
-    "`--host`, `--port`, `--model`, and a flag per field of `ServeConfig`, each a positive number (a whole one for an `int`)."
+    "`--host`, `--port`, `--model`, and a flag per field of `ServeConfig`, a number field positive (a whole number for an `int`)."
     import typing
     from imgcap.serve import ServeConfig, run_server
     add_options(s, run_server, ['host', 'port'], host=dict(type=_host), port=dict(type=_port))
     s.add_argument('--model', help='model file (default: the shipped model)')
-    checked = {n: dict(type=_positive if t is int else _positive_float) for n, t in typing.get_type_hints(ServeConfig).items()}
+    checked = {n: dict(type=_positive if t is int else _positive_float) for n, t in typing.get_type_hints(ServeConfig).items() if t in (int, float)}
     add_options(s.add_argument_group('limits (ServeConfig)'), ServeConfig, **checked)
 
 def _score_command(s):
