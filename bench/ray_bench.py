@@ -53,7 +53,8 @@ def main():
     import ray
     photos = [str(x) for x in sorted((data_dir()/'images').glob('*.jpg'))[:a.photos]]
     print(machine())
-    print(f'{len(photos)} Flickr8k photos, shipped model, beam 3, batch {a.batch_size}')
+    from imgcap.features import resolve_precision
+    print(f"{len(photos)} Flickr8k photos, shipped model, beam 3, batch {a.batch_size}, encoder precision {resolve_precision()} ('auto', in both)")
 
     t0 = time.time(); cap = Captioner.load(device='cpu'); t1, c1 = time.time(), cpu()
     cap.caption(photos, batch_size=a.batch_size); t2, c2 = time.time(), cpu()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import ImgcapError, atomic_write, cache_dir, sha256_text
+from .core import ImgcapError, atomic_write, sha256_text
 
 # %% auto #0
 __all__ = ['RAY_EXTRA', 'LIST_SUFFIXES', 'SHARD_FORMATS', 'JOB_FILE', 'start_local_ray', 'ray_session', 'photo_list', 'shards_of',
@@ -121,8 +121,7 @@ def _claim(out_dir:Path, job:dict):
         return
     if out_dir.is_dir() and any(out_dir.glob('part-*')):
         raise ImgcapError(f'{out_dir} holds shard files but no {JOB_FILE}: use another output folder')
-    try: atomic_write(p, lambda t: Path(t).write_text(json.dumps(job, indent=1)))
-    except OSError as e: raise ImgcapError(f'{out_dir}: cannot write the results here ({e.strerror or e})') from None
+    atomic_write(p, lambda t: Path(t).write_text(json.dumps(job, indent=1)))  # a folder that cannot be written is an ImgcapError naming the record
 
 # %% ../nbs/10a_ray_data.ipynb #ebcc9ad0
 def _map_shards(todo:list[dict], # shards to run, from `shards_of`
@@ -159,9 +158,9 @@ def _caption_schema(alternatives:bool):
 
 class _CaptionShards:
     "Ray actor: one `Captioner`, loaded once, captioning one shard a call."
-    def __init__(self, model, device, batch_size:int, decoding:dict, root:str):
+    def __init__(self, model, device, precision:str, batch_size:int, decoding:dict, root:str):
         from imgcap.captioner import Captioner
-        self.cap, self.batch_size, self.decoding, self.root = Captioner.load(model, device), batch_size, decoding, root
+        self.cap, self.batch_size, self.decoding, self.root = Captioner.load(model, device, precision), batch_size, decoding, root
 
     def __call__(self, batch):
         pa = _need('pyarrow')
@@ -203,6 +202,11 @@ def _model_record(model, decoding:dict) -> dict:
     except TypeError as e: raise ImgcapError(f'unknown decoding setting ({e})') from None
     return dict(model=str(path.resolve()), model_sha256=hashlib.sha256(path.read_bytes()).hexdigest(), decoding=decoding)
 
+def _actor_precision(precision:str, gpus:float) -> str:
+    "The encoder precision every actor runs in: `precision` resolved on the driver for the actors' kind of device."
+    from imgcap.features import resolve_precision
+    return resolve_precision(precision, 'cuda' if gpus else 'cpu')
+
 def caption_with_ray(sources, # photo files, folders, glob patterns and photo lists (.txt, .parquet): see `photo_list`
                      out_dir:str|Path, # folder for the shard files (made when missing); a re-run into it resumes
                      model:str|Path|None=None, # model file (default: the shipped model, or $IMGCAP_MODEL)
@@ -213,6 +217,7 @@ def caption_with_ray(sources, # photo files, folders, glob patterns and photo li
                      address:str|None=None, # Ray cluster (see `ray_session`; default: $RAY_ADDRESS, else a new local one)
                      cpus_per_worker:float=1, # CPUs each actor reserves (and the threads torch uses in it)
                      gpus_per_worker:float=0, # GPUs each actor reserves (0: the actors run on CPU)
+                     precision:str='auto', # the encoder's: one of `imgcap.features.PRECISIONS`, settled on the driver
                      progress:bool=True, # a progress bar of photos on stderr
                      on_shard=None, # called as `on_shard(shard, rows)` after each shard file is written
                      **decoding) -> dict: # decoding settings of `Captioner.caption`: beam, n_best, temperature ...
@@ -221,9 +226,9 @@ def caption_with_ray(sources, # photo files, folders, glob patterns and photo li
     _need('ray')
     if fmt not in SHARD_FORMATS: raise ImgcapError(f"unknown shard format {fmt!r}; choose one of {', '.join(SHARD_FORMATS)}")
     shard_size = _shard_size(shard_size, batch_size)
-    photos, out_dir = photo_list(sources), Path(out_dir)
+    photos, out_dir, precision = photo_list(sources), Path(out_dir), _actor_precision(precision, gpus_per_worker)
     job = dict(version=1, photos=len(photos), photos_sha256=sha256_text('\n'.join(photos)), shard_size=shard_size,
-               format=fmt, **_model_record(model, decoding))
+               format=fmt, **_model_record(model, decoding), precision=precision)
     _claim(out_dir, job)
     shards = shards_of(photos, shard_size)
     todo = [s for s in shards if not shard_path(out_dir, s['shard'], fmt).exists()]
@@ -231,7 +236,8 @@ def caption_with_ray(sources, # photo files, folders, glob patterns and photo li
     if todo:
         from tqdm import tqdm
         device = None if gpus_per_worker else 'cpu'
-        kwargs = dict(model=model and str(Path(model).resolve()), device=device, batch_size=batch_size, decoding=decoding, root=os.getcwd())
+        kwargs = dict(model=model and str(Path(model).resolve()), device=device, precision=precision, batch_size=batch_size,
+                      decoding=decoding, root=os.getcwd())
         with ray_session(address), tqdm(total=len(photos), initial=len(photos) - sum(len(s['items']) for s in todo), unit='photo',
                                         file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
             for k, table in _map_shards(todo, _CaptionShards, kwargs, workers, cpus_per_worker, gpus_per_worker):
@@ -243,87 +249,38 @@ def caption_with_ray(sources, # photo files, folders, glob patterns and photo li
                 seconds=round(time.time() - t0, 2), output=str(out_dir))
 
 # %% ../nbs/10a_ray_data.ipynb #92d05092
-class _FeatureCache:
-    "Adapter to the feature cache of `compute_features` (file names, manifest, reuse, checkpoints, encoding): the only contact with its format."
-    def __init__(self, image_dir, names:list, prep:dict, cache=None):
-        from imgcap.features import _paths, image_fingerprint
-        self.image_dir, self.names, self.prep = Path(image_dir), list(names), prep
-        if not self.image_dir.is_dir(): raise ImgcapError(f'{image_dir}: image folder not found')
-        if not self.names: raise ImgcapError('no images to encode')
-        names_hash = sha256_text('\n'.join(self.names))
-        if cache is None:
-            tag = f"{prep['encoder']}-g{prep['grid']}{'-flip' if prep['flip'] else ''}"
-            cache = cache_dir()/f"{self.image_dir.parent.name or 'images'}-{tag}-{sha256_text(str(self.image_dir.resolve()) + names_hash)[:10]}"
-        self.cache = Path(cache)
-        self.npy, self.man_p = _paths(self.cache)
-        self.want = dict(version=1, image_dir=str(self.image_dir.resolve()), preprocessing=prep, n=len(self.names),
-                         names_sha256=names_hash, fingerprint=image_fingerprint(self.image_dir, self.names))
-        self.arr = self.man = None
-
-    def open(self):
-        "A finished cache (`Features`: reused as it is, or rows of a complete superset), else the number of rows already done."
-        from imgcap.features import Features, _read_manifest, _superset
-        n, man = len(self.names), _read_manifest(self.man_p)
-        if man is not None and all(man.get(k) == v for k, v in self.want.items()) and self.npy.exists():
-            try: arr = np.load(self.npy, mmap_mode='r+' if man['done'] < n else 'r')
-            except (OSError, ValueError): arr = None
-            if arr is not None and arr.shape[0] == n:
-                if man['done'] >= n: return Features(self.names, arr, man)
-                self.arr, self.man = arr, man
-                return man['done']
-        sup = _superset(self.want, self.names, self.cache.parent)
-        if sup is not None: return sup
-        self.man = dict(self.want, done=0, names=self.names, created=time.strftime('%Y-%m-%d %H:%M:%S'))
-        return 0
-
-    def write(self, row:int, values:np.ndarray):
-        "Put `values` (float16 `[rows, regions, channels]`) at `row`, creating the array on the first write of a new cache."
-        if self.arr is None:
-            self.npy.parent.mkdir(parents=True, exist_ok=True)
-            self.arr = np.lib.format.open_memmap(self.npy, mode='w+', dtype=np.float16, shape=(len(self.names),) + values.shape[1:])
-            self._save()
-        self.arr[row:row + len(values)] = values
-
-    def checkpoint(self, done:int):
-        "Record that the first `done` rows are written (after flushing them)."
-        self.arr.flush(); self.man['done'] = done; self._save()
-
-    def finish(self, seconds:float):
-        from imgcap.features import Features
-        self.man['seconds'] = seconds; self._save()
-        self.arr = None
-        return Features(self.names, np.load(self.npy, mmap_mode='r'), self.man)
-
-    def _save(self): atomic_write(self.man_p, lambda t: Path(t).write_text(json.dumps(self.man)))
-
-    @staticmethod
-    def encode(enc, image_dir:Path, names:list) -> np.ndarray:
-        "Features of one batch of photos, computed and rounded as `compute_features` does."
-        import torch
-        x = enc.tensors([image_dir/n for n in names], names=[str(image_dir/n) for n in names])
-        with torch.inference_mode(): return enc(x.to(next(enc.parameters()).device)).float().cpu().numpy().astype(np.float16)
+def _feature_shards(missing:list, # `[start, stop)` row ranges not written yet (`FeatureCache.missing`)
+                    names:list, shard_size:int) -> list[dict]:
+    "The work of a feature job: the missing rows of each shard (rows `k * shard_size` ...), as `shards_of` pieces numbered in order."
+    out = []
+    for a, b in missing:
+        while a < b:
+            stop = min(b, (a // shard_size + 1) * shard_size)
+            out.append(dict(shard=len(out), start=a, items=list(names[a:stop]))); a = stop
+    return out
 
 # %% ../nbs/10a_ray_data.ipynb #3300810d
 class _EncodeShards:
-    "Ray actor: one `ImageEncoder`, built once, encoding one shard a call in batches."
-    def __init__(self, image_dir, encoder:str, grid:int, flip:bool, batch_size:int, device):
-        from imgcap.features import ImageEncoder
-        self.image_dir, self.batch_size = Path(image_dir), batch_size
-        self.enc = ImageEncoder(encoder, grid=grid, flip=flip).to(device)
+    "Ray actor: one `ImageEncoder` and one `FeatureCache`, encoding one shard a call in batches and writing its rows."
+    def __init__(self, stem:str, image_dir:str, names:list, prep:dict, batch_size:int, device):
+        from imgcap.core import default_device
+        from imgcap.features import FeatureCache, ImageEncoder
+        self.fc, self.image_dir, self.batch_size = FeatureCache(stem, image_dir, names, prep), Path(image_dir), batch_size
+        self.enc = ImageEncoder(prep['encoder'], grid=prep['grid'], flip=prep['flip'], precision=prep['precision']).to(device or default_device())
 
     def __call__(self, batch):
         shard, start, names = (batch[c][0].as_py() for c in ('shard', 'start', 'items'))
-        feats, error = np.zeros((len(names), self.enc.n_regions, self.enc.spec.channels), np.float16), None
+        feats, done, error = np.zeros((len(names), self.enc.n_regions, self.enc.spec.channels), np.float16), 0, ''
         try:
             for i in range(0, len(names), self.batch_size):
-                feats[i:i + self.batch_size] = _FeatureCache.encode(self.enc, self.image_dir, names[i:i + self.batch_size])
+                paths = [self.image_dir/n for n in names[i:i + self.batch_size]]
+                feats[i:i + len(paths)] = self.enc.encode(paths, names=list(map(str, paths))).numpy().astype(np.float16)
+                done = i + len(paths)
         except ImgcapError as e: error = str(e)
-        return dict(shard=np.full(len(names), shard), row=np.arange(start, start + len(names)), features=feats,
-                    error=np.array([error or ''] * len(names)))
-
-def _as_array(col) -> np.ndarray:
-    "A column of equal-shaped arrays (Ray's tensor column) as one numpy array."
-    return np.concatenate([c.to_numpy() for c in col.chunks]) if hasattr(col, 'chunks') else np.asarray(col)
+        try:
+            if done: self.fc.write(start, feats[:done])
+        except ImgcapError as e: error = error or str(e)
+        return dict(shard=np.full(len(names), shard), row=np.arange(start, start + len(names)), error=np.array([error] * len(names)))
 
 # %% ../nbs/10a_ray_data.ipynb #25642365
 def features_with_ray(image_dir:str|Path, # folder holding the photos
@@ -333,6 +290,7 @@ def features_with_ray(image_dir:str|Path, # folder holding the photos
                       batch_size:int=32, # images a forward pass, as in `compute_features`
                       shard_size:int|None=None, # images a shard (the unit of work and of resuming): a multiple of `batch_size` (default: 16 batches)
                       grid:int=2, flip:bool=False,
+                      precision:str='auto', # one of `imgcap.features.PRECISIONS`, settled on the driver (see `_actor_precision`)
                       workers:int|None=None, # encoder actors (default: one per CPU of the cluster)
                       address:str|None=None, # Ray cluster (see `ray_session`)
                       cpus_per_worker:float=1, # CPUs each actor reserves (and the threads torch uses in it)
@@ -340,30 +298,28 @@ def features_with_ray(image_dir:str|Path, # folder holding the photos
                       progress:bool=True, # a progress bar on stderr
                       on_shard=None, # called as `on_shard(shard, rows)` after each shard's rows are written
                      ):
-    "`compute_features` on a Ray cluster: the same cache file (array and manifest), computed by a pool of encoder actors, resumable."
-    from imgcap.features import preprocessing_of
+    "`compute_features` on a Ray cluster: the same cache (`FeatureCache`), written by a pool of encoder actors, resumable."
+    from imgcap.features import FeatureCache, default_cache, preprocessing_of, _superset
     t0 = time.time()
     _need('ray')
-    shard_size = _shard_size(shard_size, batch_size)
-    fc = _FeatureCache(image_dir, names, preprocessing_of(encoder, grid, flip), cache)
-    done = fc.open()
-    if not isinstance(done, int): return done   # finished already: reused
-    shards = shards_of(fc.names, shard_size)
-    todo = [s for s in shards if s['start'] + len(s['items']) > done]
-    finished, nxt = set(), todo[0]['shard']
-    from tqdm import tqdm
-    kwargs = dict(image_dir=fc.image_dir.resolve(), encoder=encoder, grid=grid, flip=flip, batch_size=batch_size,
-                  device=None if gpus_per_worker else 'cpu')
-    with ray_session(address), tqdm(total=len(fc.names), initial=todo[0]['start'], unit='img', file=sys.stderr,
-                                    disable=not progress, desc=f'features {encoder} (ray)', dynamic_ncols=True) as bar:
-        for k, t in _map_shards(todo, _EncodeShards, kwargs, workers, cpus_per_worker, gpus_per_worker):
-            err = next((e for e in t['error'].to_pylist() if e), None)
-            if err: raise ImgcapError(err)
-            fc.write(shards[k]['start'], _as_array(t['features']))
-            finished.add(k)
-            if k == nxt:
-                while nxt in finished: nxt += 1
-                fc.checkpoint(shards[nxt]['start'] if nxt < len(shards) else len(fc.names))
-            bar.update(len(t))
-            if on_shard: on_shard(k, len(t))
-    return fc.finish(round(time.time() - t0, 2))
+    shard_size, image_dir, names = _shard_size(shard_size, batch_size), Path(image_dir), list(names)
+    if not image_dir.is_dir(): raise ImgcapError(f'{image_dir}: image folder not found')
+    if not names: raise ImgcapError('no images to encode')
+    prep = preprocessing_of(encoder, grid, flip, _actor_precision(precision, gpus_per_worker))
+    fc = FeatureCache(cache or default_cache(image_dir, names, prep), image_dir, names, prep)
+    with fc.lock():  # only to open it: the actors take the lock for each write
+        if fc.complete: return fc.finish()
+        if not fc.manifest.get('done') and (sup := _superset(fc.want, names, fc.stem.parent)) is not None: return sup
+        fc.open()
+    todo = _feature_shards(fc.missing(), names, shard_size)
+    if todo:
+        from tqdm import tqdm
+        kwargs = dict(stem=str(fc.stem.resolve()), image_dir=str(image_dir.resolve()), names=names, prep=prep, batch_size=batch_size,
+                      device=None if gpus_per_worker else 'cpu')
+        with ray_session(address), tqdm(total=len(names), initial=len(names) - sum(len(s['items']) for s in todo), unit='img',
+                                        file=sys.stderr, disable=not progress, desc=f'features {encoder} (ray)', dynamic_ncols=True) as bar:
+            for k, t in _map_shards(todo, _EncodeShards, kwargs, workers, cpus_per_worker, gpus_per_worker):
+                if err := next((e for e in t['error'].to_pylist() if e), None): raise ImgcapError(err)
+                bar.update(len(t))
+                if on_shard: on_shard(todo[k]['start'] // shard_size, len(t))
+    return fc.finish(seconds=round(time.time() - t0, 2))
