@@ -357,8 +357,8 @@ def cmd_evaluate(args):
     "Score a model on a split with pycocoevalcap."
     from imgcap.evaluate import evaluate
     from imgcap.metrics import METRICS
-    res = evaluate(args.model, _data(args), split=args.split, beam=args.beam, limit=args.limit,
-                   captions_out=args.captions, progress=not args.json)
+    res = evaluate(args.model, _data(args), split=args.split, beam=args.beam, limit=args.limit, val_fraction=args.val_fraction,
+                   test_fraction=args.test_fraction, split_file=args.split_file, captions_out=args.captions, progress=not args.json)
     if args.json: print(json.dumps(res))
     else:
         for k in METRICS:
@@ -514,7 +514,8 @@ def _train_command(s):
     from imgcap.features import ENCODERS
     s.add_argument('--data', help=DATA_HELP)
     s.add_argument('--out', required=True, help='folder for checkpoints and best.safetensors')
-    s.set_defaults(train_kwargs=add_options(s, train_model, ['min_count', 'limit', 'val_limit', 'resume', 'init']))
+    s.set_defaults(train_kwargs=add_options(s, train_model, ['min_count', 'limit', 'val_limit', 'val_fraction', 'test_fraction', 'split_file',
+                                                                'resume', 'init']))
     add_options(s.add_argument_group('training (TrainConfig)'), TrainConfig)
     add_options(s.add_argument_group('model (CaptionConfig)'), CaptionConfig, skip=DERIVED, encoder=dict(choices=list(ENCODERS)))
 
@@ -523,7 +524,8 @@ def _evaluate_command(s):
     from imgcap.data import SPLITS
     s.add_argument('--data', help=DATA_HELP)
     s.add_argument('--model', help='model file (default: the shipped model)')
-    add_options(s, evaluate, ['split', 'beam', 'limit'], split=dict(choices=SPLITS), beam=dict(type=_positive))
+    add_options(s, evaluate, ['split', 'beam', 'limit', 'val_fraction', 'test_fraction', 'split_file'],
+                split=dict(choices=SPLITS), beam=dict(type=_positive))
     s.add_argument('--captions', help='where to write the generated captions (JSON)')
     s.add_argument('--json', action='store_true', help='print the scores as JSON')
 
