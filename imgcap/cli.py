@@ -361,6 +361,7 @@ def cmd_evaluate(args):
     from imgcap.captioner import Captioner
     from imgcap.metrics import METRICS
     res = evaluate(Captioner.load(args.model, precision=args.precision), _data(args), split=args.split, beam=args.beam, limit=args.limit,
+                   val_fraction=args.val_fraction, test_fraction=args.test_fraction, split_file=args.split_file,
                    captions_out=args.captions, progress=not args.json)
     if args.json: print(json.dumps(res))
     else:
@@ -529,7 +530,8 @@ def _train_command(s):
     from imgcap.features import ENCODERS
     s.add_argument('--data', help=DATA_HELP)
     s.add_argument('--out', required=True, help='folder for checkpoints and best.safetensors')
-    s.set_defaults(train_kwargs=add_options(s, train_model, ['min_count', 'limit', 'val_limit', 'resume', 'init']))
+    s.set_defaults(train_kwargs=add_options(s, train_model, ['min_count', 'limit', 'val_limit', 'val_fraction', 'test_fraction', 'split_file',
+                                                                'resume', 'init']))
     add_options(s.add_argument_group('training (TrainConfig)'), TrainConfig, precision=dict(choices=PRECISIONS, metavar=None))
     add_options(s.add_argument_group('model (CaptionConfig)'), CaptionConfig, skip=DERIVED, encoder=dict(choices=list(ENCODERS)))
 
@@ -540,7 +542,8 @@ def _evaluate_command(s):
     s.add_argument('--data', help=DATA_HELP)
     s.add_argument('--model', help='model file (default: the shipped model)')
     _precision_option(s, Captioner.load)
-    add_options(s, evaluate, ['split', 'beam', 'limit'], split=dict(choices=SPLITS), beam=dict(type=_positive))
+    add_options(s, evaluate, ['split', 'beam', 'limit', 'val_fraction', 'test_fraction', 'split_file'],
+                split=dict(choices=SPLITS), beam=dict(type=_positive))
     s.add_argument('--captions', help='where to write the generated captions (JSON)')
     s.add_argument('--json', action='store_true', help='print the scores as JSON')
 

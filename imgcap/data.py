@@ -15,12 +15,12 @@ if TYPE_CHECKING: import pandas as pd  # imported where a table is built, so `im
 
 # %% auto #0
 __all__ = ['COLUMNS', 'SPLITS', 'KNOWN_STRAY_KEYS', 'FLICKR8K_SPLIT_FILES', 'KARPATHY_SPLITS', 'IMAGE_EXTS', 'CAPTION_EXTS',
-           'FORMATS', 'FOLDER_FORMATS', 'IMAGE_DIRS', 'JUDGEMENT_FILES', 'CaptionWarning', 'is_stray_key',
-           'read_flickr_tokens', 'read_flickr8k_splits', 'read_flickr8k', 'read_flickr30k_csv', 'read_kaggle_captions',
-           'coco_split', 'read_coco', 'read_karpathy', 'photo_files', 'read_caption_files', 'detect_format',
-           'caption_files', 'hash_split', 'read_split_file', 'split_counts', 'split_digest', 'assign_splits',
-           'references', 'CaptionData', 'find_image_dir', 'missing_images', 'load_captions', 'read_flickr8k_judgements',
-           'show_grid', 'plot_caption_lengths']
+           'FORMATS', 'FOLDER_FORMATS', 'VAL_FRACTION', 'TEST_FRACTION', 'IMAGE_DIRS', 'FEW_PHOTOS', 'JUDGEMENT_FILES',
+           'CaptionWarning', 'is_stray_key', 'read_flickr_tokens', 'read_flickr8k_splits', 'read_flickr8k',
+           'read_flickr30k_csv', 'read_kaggle_captions', 'coco_split', 'read_coco', 'read_karpathy', 'photo_files',
+           'read_caption_files', 'detect_format', 'caption_files', 'hash_split', 'read_split_file', 'split_counts',
+           'split_digest', 'assign_splits', 'references', 'CaptionData', 'find_image_dir', 'missing_images',
+           'load_captions', 'read_flickr8k_judgements', 'show_grid', 'plot_caption_lengths']
 
 # %% ../nbs/01_data.ipynb #cf754275
 COLUMNS = ['image', 'caption', 'split', 'caption_no', 'source']
@@ -336,9 +336,11 @@ def caption_files(folder:Path|str, # a folder holding a caption file, or its `an
                       f'and for photo.txt beside photo.jpg)')
 
 # %% ../nbs/01_data.ipynb #c6c628e0
+VAL_FRACTION = TEST_FRACTION = 0.05  # shares of photos a made split gives val and test, unless told otherwise
+
 def hash_split(name:str, # the photo's name in the caption table, e.g. `beach/001.jpg` (hashed as `001.jpg`)
-               val_fraction:float=0.05, # share of photos for validation
-               test_fraction:float=0.05, # share of photos for testing
+               val_fraction:float=VAL_FRACTION, # share of photos for validation
+               test_fraction:float=TEST_FRACTION, # share of photos for testing
               ) -> str:
     "`train`, `val` or `test` for the photo `name`, from a stable hash of its file name alone."
     if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
@@ -382,8 +384,8 @@ def split_digest(df:pd.DataFrame, # a caption table
     return sha256_text(''.join(f'{im}\t{s}\n' for im, s in sorted(zip(per['image'], per['split']))))
 
 def assign_splits(df:pd.DataFrame, # a caption table
-                  val_fraction:float=0.05, # share of photos for validation, in a hash split
-                  test_fraction:float=0.05, # share of photos for testing, in a hash split
+                  val_fraction:float=VAL_FRACTION, # share of photos for validation, in a hash split
+                  test_fraction:float=TEST_FRACTION, # share of photos for testing, in a hash split
                   split_file:Path|str|None=None, # a split file to use instead (`image,split` a line)
                   make_split:bool|None=None, # hash split: None when the source gives none (or only COCO's file names), True always, False never
                  ) -> tuple[pd.DataFrame, dict]:
@@ -428,6 +430,8 @@ def _shown(p:Path|None, base:Path|None) -> str:
         try: return (Path(base.name)/p.relative_to(base)).as_posix() + '/'
         except ValueError: pass
     return str(p)
+
+FEW_PHOTOS = 50  # a val or test split of fewer photos gives noisy scores (the report says so; training warns)
 
 _RULES = {'source': "the corpus's own", 'file': 'from the split file {file}',
           'hash': 'made by a hash of each photo name (val {val_fraction:.0%}, test {test_fraction:.0%})'}
@@ -476,7 +480,7 @@ class CaptionData:
                  '  photos / captions per split: ' + ', '.join(f'{s} {c["photos"]:,} / {c["captions"]:,}' for s, c in counts.items())]
         if info.get('rule') in _RULES: lines.append(f'  split: {_RULES[info["rule"]].format(**info)}')
         lines.append(f'  photo folder: {_shown(self.image_dir, self.folder)}')
-        small = [s for s in ('val', 'test') if s in counts and counts[s]['photos'] < 50]
+        small = [s for s in ('val', 'test') if s in counts and counts[s]['photos'] < FEW_PHOTOS]
         if small and counts.get('train', {}).get('photos'):
             few = ' and '.join(f'{s} has {counts[s]["photos"]}' for s in small)
             lines.append(f'  note: {few} photo(s): scores on so few are noisy; raise val_fraction / test_fraction or give a split file')
@@ -521,8 +525,8 @@ def missing_images(df:pd.DataFrame, # a caption table
 
 def load_captions(src:Path|str, # a caption file, or a folder holding one (e.g. the Flickr8k folder), or a folder of photos with caption files
                   image_dir:Path|str|None=None, # photo folder; by default found beside the captions
-                  val_fraction:float=0.05, # share of photos for validation, when a split is made
-                  test_fraction:float=0.05, # share of photos for testing, when a split is made
+                  val_fraction:float=VAL_FRACTION, # share of photos for validation, when a split is made
+                  test_fraction:float=TEST_FRACTION, # share of photos for testing, when a split is made
                   split_file:Path|str|None=None, # a split file (`image,split` a line) to use instead of any other split
                   make_split:bool|None=None, # hash split: None when the source gives none (or only COCO's file names), True always, False never
                  ) -> CaptionData:

@@ -4,13 +4,13 @@
 
 # %% ../nbs/11_evaluate.ipynb #560b3dcc
 from __future__ import annotations
-import json, os, textwrap, time
+import json, os, textwrap, time, warnings
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .core import ImgcapError, atomic_write, data_dir
-from .data import CaptionData, load_captions, read_flickr8k_judgements
+from .data import CaptionData, CaptionWarning, load_captions, read_flickr8k_judgements
 from .features import compute_features
 from .captioner import Captioner, DEFAULT_BEAM
 from .metrics import coco_scores, caption_scores, kendall_tau, CiderD, METRICS
@@ -19,29 +19,50 @@ from .text import tokenize
 if TYPE_CHECKING: import pandas as pd
 
 # %% auto #0
-__all__ = ['SUBJECTS', 'HUMAN_JUDGEMENTS', 'PUBLISHED_TAU', 'HELDOUT_OBJECTS', 'evaluate', 'per_image_cider', 'record_scores',
-           'plot_lengths', 'overused_phrases', 'plot_vocabulary', 'plot_cider_distribution', 'scores_by_subject',
-           'plot_scores_by_subject', 'plot_worst', 'judgement_pairs', 'reference_scorer', 'human_correlation',
-           'correlation_table', 'object_mentions', 'hold_out_objects', 'mention_f1']
+__all__ = ['SUBJECTS', 'HUMAN_JUDGEMENTS', 'PUBLISHED_TAU', 'HELDOUT_OBJECTS', 'captions_for', 'evaluate', 'per_image_cider',
+           'record_scores', 'plot_lengths', 'overused_phrases', 'plot_vocabulary', 'plot_cider_distribution',
+           'scores_by_subject', 'plot_scores_by_subject', 'plot_worst', 'judgement_pairs', 'reference_scorer',
+           'human_correlation', 'correlation_table', 'object_mentions', 'hold_out_objects', 'mention_f1']
+
+# %% ../nbs/11_evaluate.ipynb #050b8b0d
+def captions_for(info:dict, # a model file's metadata, as `load_model` gives it (`Captioner.info`)
+                 data:str|Path|None=None, # captions folder or file (default: the Flickr8k folder)
+                 val_fraction:float|None=None, test_fraction:float|None=None, # shares of a made split (default: the model's)
+                 split_file:str|Path|None=None, # a split file (`image,split` a line) instead of any other split
+                ) -> CaptionData:
+    "The captions of `data`, split the way the model's training split was made when it is the same data, unless told otherwise."
+    cd = load_captions(data or data_dir(), **{k: v for k, v in dict(val_fraction=val_fraction, test_fraction=test_fraction,
+                                                                     split_file=split_file).items() if v is not None})
+    made, trained = info.get('info', {}).get('split', {}), info.get('info', {}).get('data')
+    if trained != cd.name or split_file is not None or val_fraction is not None or test_fraction is not None: return cd
+    if made.get('rule') == 'hash':  # made again, as it was made then
+        return load_captions(data or data_dir(), val_fraction=made['val_fraction'], test_fraction=made['test_fraction'],
+                             make_split=True if made.get('replaced') else None)
+    if made.get('rule') == 'file':
+        warnings.warn(f"{cd.name}: the model was trained on the split of the split file {made['file']}; without it (split_file) "
+                      "its test photos may include photos it was trained on", CaptionWarning, stacklevel=2)
+    return cd
 
 # %% ../nbs/11_evaluate.ipynb #b926494e
 def evaluate(model:str|Path|Captioner|None=None, # model file or loaded `Captioner` (default: the shipped model)
              data:str|Path|CaptionData|None=None, # captions folder or file, or loaded captions (default: the Flickr8k folder)
              split:str='test', beam:int=DEFAULT_BEAM, alpha:float=0.0, # split to score; decoding
              limit:int=0, # only the first N photos of the split (0: all)
+             val_fraction:float|None=None, # share of photos for validation in a made split (default: the model's, see `captions_for`)
+             test_fraction:float|None=None, # share of photos for testing in a made split (default: the model's, see `captions_for`)
+             split_file:str|Path|None=None, # a split file (`image,split` a line) instead of any other split
              captions_out:str|Path|None=None, # where to write the generated captions with their references (JSON)
              java:bool|None=None, progress:bool=True, batch_size:int=200) -> dict:
     "BLEU-1..4, METEOR, ROUGE-L and CIDEr of free-running captions on a split, with metadata."
     cap = model if isinstance(model, Captioner) else Captioner.load(model)
-    cd = data if isinstance(data, CaptionData) else load_captions(data or data_dir())
+    cd = data if isinstance(data, CaptionData) else captions_for(cap.info, data, val_fraction, test_fraction, split_file)
     df = cd.split(split)
     if not len(df): raise ImgcapError(f'split {split!r} of {cd.name} has no captions')
     if cd.image_dir is None: raise ImgcapError(f'{cd.name}: no image folder found beside the captions')
     names = sorted(df['image'].unique())
     if limit: names = names[:limit]
-    c = cap.model.cfg
     t0 = time.time()
-    feats = compute_features(cd.image_dir, names, c.encoder, grid=c.grid, flip=c.flip, progress=progress)
+    feats = compute_features(cd.image_dir, names, cap.encoder, progress=progress)  # the captioner's own encoder: its precision, its device
     t1 = time.time()
     res = []
     for i in range(0, len(names), batch_size):
@@ -50,7 +71,7 @@ def evaluate(model:str|Path|Captioner|None=None, # model file or loaded `Caption
     refs = cd.references(names)
     hyps = {n: r['caption'] for n, r in zip(names, res)}
     scores = coco_scores(refs, hyps, java=java)
-    out = dict(scores, split=split, images=len(names), beam=beam, alpha=alpha, model=cap.name,
+    out = dict(scores, split=split, images=len(names), beam=beam, alpha=alpha, model=cap.name, precision=cap.precision,
                encode_seconds=round(t1 - t0, 1), decode_seconds=round(t2 - t1, 1))
     rows = [dict(image=n, caption=hyps[n], references=refs[n]) for n in names]
     path = Path(captions_out or f'captions-{cap.name}-{split}-beam{beam}.json')
@@ -66,21 +87,24 @@ def per_image_cider(rows:list) -> list[float]:
 # %% ../nbs/11_evaluate.ipynb #2b208e14
 def record_scores(model_path:str|Path, # model file to score (rewritten with the scores inside)
                   data:str|Path|None=None, out:str|Path|None=None, # data folder; where to write (default: in place)
-                  beams=(1, 3, 5), progress:bool=True) -> dict:
+                  beams=(1, 3, 5), progress:bool=True,
+                  precision:str='auto', # the encoder's precision ('auto': what `Captioner` uses by default)
+                 ) -> dict:
     "Score a model file on val and test at several beam sizes and store the scores inside it."
     from imgcap.model import load_model, save_model
     model, vocab, info = load_model(model_path)
-    cap = Captioner(model, vocab, info, device='cpu')
+    cap = Captioner(model, vocab, info, device='cpu', precision=precision)
+    cd = captions_for(info, data)
     tmp = Path(os.environ.get('TMPDIR', '/tmp'))
     rows = {}
     for split in ['val', 'test']:
         for b in beams:
-            r = evaluate(cap, data, split=split, beam=b, captions_out=tmp/f'captions-{split}-beam{b}.json', progress=progress)
+            r = evaluate(cap, cd, split=split, beam=b, captions_out=tmp/f'captions-{split}-beam{b}.json', progress=progress)
             rows[f'{split}_beam{b}'] = {k: round(r[k], 4) for k in METRICS if k in r}
             if progress: print(split, b, rows[f'{split}_beam{b}'], flush=True)
-    first = evaluate(cap, data, split='test', beam=DEFAULT_BEAM, limit=100, captions_out=tmp/'captions-test100.json', progress=False)
+    first = evaluate(cap, cd, split='test', beam=DEFAULT_BEAM, limit=100, captions_out=tmp/'captions-test100.json', progress=False)
     scores = dict(info['scores'], rows=rows, default_beam=DEFAULT_BEAM, test=rows[f'test_beam{DEFAULT_BEAM}'],
-                  test_first100={k: round(first[k], 4) for k in METRICS if k in first})
+                  test_first100={k: round(first[k], 4) for k in METRICS if k in first}, precision=cap.precision)
     save_model(model, vocab, out or model_path, scores=scores, info=info['info'])
     return scores
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_train.ipynb #d17cdd81
 from __future__ import annotations
-import json, math, os, platform, re, shlex, signal, sys, threading, time
+import json, math, os, platform, re, shlex, signal, sys, threading, time, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .core import ImgcapError, atomic_write, default_device
+from .data import VAL_FRACTION, TEST_FRACTION, FEW_PHOTOS, CaptionWarning, load_captions, references
 from .text import Vocab, tokenize, train_vocab, PAD, EOS
 from .batches import CaptionSet, batch_groups, shard, collate
 from .model import CaptionConfig, ShowTell, save_model
@@ -24,9 +25,9 @@ from .metrics import CiderD
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'BASELINES', 'TrainConfig', 'train_dtype', 'Dist', 'distributed', 'TrainState', 'save_checkpoint',
-           'load_checkpoint', 'checkpoint_of', 'state_of', 'make_optimizer', 'seed_epoch', 'ref_tokens', 'decode_split',
-           'val_cider', 'xe_loss', 'xe_epoch', 'scst_advantage', 'scst_epoch', 'end_epoch', 'set_feature_stats',
-           'fit_state', 'fit', 'machine_info', 'command_line', 'train_model']
+           'load_checkpoint', 'checkpoint_of', 'state_of', 'make_optimizer', 'seed_epoch', 'decode_split', 'val_cider',
+           'xe_loss', 'xe_epoch', 'scst_advantage', 'scst_epoch', 'end_epoch', 'set_feature_stats', 'fit_state', 'fit',
+           'machine_info', 'command_line', 'train_model']
 
 # %% ../nbs/09_train.ipynb #0224f677
 PRECISIONS = ('auto', 'bf16', 'fp32')
@@ -216,13 +217,6 @@ def make_optimizer(model:nn.Module, cfg:TrainConfig, stage:str, # 'xe' or 'scst'
 def seed_epoch(cfg:TrainConfig, st:TrainState, rank:int=0):
     "Seed torch's random numbers for the coming epoch from the run's seed, stage, epoch and the process's rank."
     torch.manual_seed(int(np.random.SeedSequence([cfg.seed, ('xe', 'scst').index(st.stage), st.epoch, rank]).generate_state(1)[0]))
-
-# %% ../nbs/09_train.ipynb #190ab488
-def ref_tokens(df, images=None) -> dict:
-    "Tokenised references per image from a caption table."
-    out = {}
-    for im, cap in zip(df['image'], df['caption']): out.setdefault(im, []).append(tokenize(cap))
-    return out if images is None else {k: out[k] for k in images}
 
 # %% ../nbs/09_train.ipynb #1ab260a3
 @torch.no_grad()
@@ -442,18 +436,22 @@ def train_model(data:str|Path, # a captions folder or file (e.g. the Flickr8k fo
                 cfg:TrainConfig=TrainConfig(), model_cfg:CaptionConfig|None=None,
                 min_count:int=5, # vocabulary threshold (training split)
                 limit:int=0, val_limit:int=0, # use only the first N train / validation photos (0: all)
+                val_fraction:float=VAL_FRACTION, # share of photos for validation, when the data has no split and one is made
+                test_fraction:float=TEST_FRACTION, # share of photos held out for testing, when a split is made
+                split_file:str|Path|None=None, # a split file (`image,split` a line) instead of any other split
                 resume:bool=False, progress:bool=True, device=None,
                 init:str|Path|None=None, # start from this model file (its vocabulary and settings), e.g. for SCST only
                 command:str|None=None, # the command line to record (default: this process's, when it is `imgcap train`)
                ) -> tuple[ShowTell, list]:
     "Train a captioner on the train split of `data`, selecting on its validation split."
-    from imgcap.data import load_captions
     from imgcap.features import compute_features
     mc = model_cfg or CaptionConfig()
-    cd = load_captions(data)
+    cd = load_captions(data, val_fraction=val_fraction, test_fraction=test_fraction, split_file=split_file)
     if cd.image_dir is None: raise ImgcapError(f'{data}: no image folder found beside the captions')
     tr_df, va_df = cd.split('train'), cd.split('val')
-    if not len(tr_df) or not len(va_df): raise ImgcapError(f'{data}: training needs a train and a val split (found {len(tr_df)} and {len(va_df)} captions)')
+    if not len(tr_df) or not len(va_df):
+        raise ImgcapError(f'{data}: training needs a train and a val split (found {len(tr_df)} and {len(va_df)} captions): '
+                          'give a split file, or a val_fraction above 0 when the data has no split of its own')
     tr_names, va_names = sorted(tr_df['image'].unique()), sorted(va_df['image'].unique())
     if limit: tr_names = tr_names[:limit]; tr_df = tr_df[tr_df['image'].isin(tr_names)]
     if val_limit: va_names = va_names[:val_limit]; va_df = va_df[va_df['image'].isin(va_names)]
@@ -465,6 +463,10 @@ def train_model(data:str|Path, # a captions folder or file (e.g. the Flickr8k fo
     names = sorted(set(tr_names) | set(va_names)) if (limit or val_limit) else cd.images()
     feats_of = lambda: compute_features(cd.image_dir, names, mc.encoder, grid=mc.grid, flip=mc.flip, progress=progress)
     with distributed(device) as d:
+        if d.main and progress: print(cd.report(), flush=True)
+        if d.main and len(va_names) < FEW_PHOTOS:
+            warnings.warn(f'{cd.name}: validation has {len(va_names)} photo(s), fewer than {FEW_PHOTOS}: the score that picks the best epoch '
+                          'is noisy; raise val_fraction or give a split file', CaptionWarning, stacklevel=2)
         feats = feats_of() if d.local_rank == 0 else None  # one process a machine computes (or opens) the cache ...
         d.barrier()
         if feats is None: feats = feats_of()                # ... then the others open it
@@ -473,14 +475,16 @@ def train_model(data:str|Path, # a captions folder or file (e.g. the Flickr8k fo
         torch.manual_seed(cfg.seed)
         model = init_model if init else ShowTell(mc)
         out = Path(out); out.mkdir(parents=True, exist_ok=True)
+        va_feats, va_refs = feats.get(va_names) if d.main else None, references(va_df, va_names, tokenize)
+        tr_refs = references(tr_df, tr_names, tokenize) if cfg.scst_epochs else None
         t0 = time.time()
-        model, st = fit_state(model, vocab, train, va_names, feats.get(va_names) if d.main else None, ref_tokens(va_df), cfg, out=out,
-                              train_refs=ref_tokens(tr_df) if cfg.scst_epochs else None, resume=resume, progress=progress, device=device)
+        model, st = fit_state(model, vocab, train, va_names, va_feats, va_refs, cfg, out=out, train_refs=tr_refs,
+                              resume=resume, progress=progress, device=device)
         if d.main:
             best = max(st.history, key=lambda h: h['val_cider'])
-            info = dict(data=cd.name, train_images=len(tr_names), val_images=len(va_names), train=asdict(cfg), history=st.history,
+            info = dict(data=cd.name, split=cd.split_info, train_images=len(tr_names), val_images=len(va_names), train=asdict(cfg), history=st.history,
                         command=command or command_line(), processes=d.world,
-                        train_seconds=round(time.time() - t0, 1), train_seconds_total=round(st.seconds, 1),
+                        train_seconds=round(min(time.time() - t0, st.seconds), 1), train_seconds_total=round(st.seconds, 1),  # this invocation's part of the total
                         machine=machine_info(d.device), precision='bf16' if train_dtype(cfg.precision, d.device) else 'fp32',
                         best_epoch=dict(stage=best['stage'], epoch=best['epoch']), min_count=min_count)
             save_model(model, vocab, out/'best.safetensors', scores={'val_CIDEr_D_greedy': best['val_cider']}, info=info)
