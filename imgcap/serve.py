@@ -38,6 +38,7 @@ class ServeConfig:
     max_upload_mb:float=10.0 # largest request (one photo or several), in MB
     max_files:int=16 # most photos in one request
     max_batch:int=8 # most photos in one model call
+    batch_wait_s:float=0.02 # after a model call, longest wait for its clients' next photos to batch them together
     decode_megapixels:float=48.0 # megapixels being decoded at once in the whole server
     decode_wait_s:float=30.0 # longest wait of a photo for its share of `decode_megapixels`, then 503
     max_connections:int=2000 # open connections; past it a new one gets 503 and is closed at once
@@ -62,8 +63,9 @@ class MicroBatcher:
     "Caption photos from concurrent requests together: one model call a batch, in a worker thread."
     def __init__(self, captioner:Captioner,
                  max_batch:int=8, # most photos in one model call
+                 wait_s:float=0.02, # longest wait, after a model call, for the photos its clients send next
                 ):
-        self.captioner, self.max_batch = captioner, max_batch
+        self.captioner, self.max_batch, self.wait_s = captioner, max_batch, wait_s
         self.photos = self.batches = 0  # counters, shown by /health
         self._loop = self._queue = self._task = None
 
@@ -79,14 +81,20 @@ class MicroBatcher:
         return await fut
 
     async def _work(self):
+        loop, expect, until = asyncio.get_running_loop(), 1, 0.
         while True:
             items = [await self._queue.get()]
             await asyncio.sleep(0)  # photos that are ready this very moment join
-            while len(items) < self.max_batch and not self._queue.empty(): items.append(self._queue.get_nowait())
+            while len(items) < self.max_batch:
+                if not self._queue.empty(): items.append(self._queue.get_nowait()); continue
+                if len(items) >= expect or (left := until - loop.time()) <= 0: break
+                try: items.append(await asyncio.wait_for(self._queue.get(), left))  # the previous batch's clients, coming back
+                except asyncio.TimeoutError: break
             groups = {}
             for it in items:
                 if not it[3].done(): groups.setdefault(tuple(sorted(it[2].items())), []).append(it)  # skip clients gone
             for key, its in groups.items(): await self._run(its, dict(key))
+            expect, until = self._queue.qsize() + len(items), loop.time() + self.wait_s  # those that waited, and these clients again
 
     async def _run(self, items, decoding):
         try: res = await asyncio.to_thread(self.captioner.caption, [it[0] for it in items], names=[it[1] for it in items],
@@ -423,7 +431,7 @@ def create_app(captioner_or_model_path:Captioner|str|Path|None=None, # a `Captio
     cfg = dataclasses.replace(config or ServeConfig(), **settings)
     c = captioner_or_model_path
     cap = c if isinstance(c, Captioner) else Captioner.load(c, precision=cfg.precision)
-    batcher = MicroBatcher(cap, cfg.max_batch)
+    batcher = MicroBatcher(cap, cfg.max_batch, cfg.batch_wait_s)
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
