@@ -548,13 +548,14 @@ def _evaluate_command(s):
     s.add_argument('--json', action='store_true', help='print the scores as JSON')
 
 def _serve_command(s):
-    "`--host`, `--port`, `--model`, and a flag per field of `ServeConfig`, a number field positive (a whole number for an `int`)."
+    "`--host`, `--port`, `--model`, and a flag per field of `ServeConfig`: each number positive (a whole one for an `int`), `--precision` one of `PRECISIONS`."
     import typing
     from imgcap.serve import ServeConfig, run_server
+    from imgcap.features import PRECISIONS
     add_options(s, run_server, ['host', 'port'], host=dict(type=_host), port=dict(type=_port))
     s.add_argument('--model', help='model file (default: the shipped model)')
     checked = {n: dict(type=_positive if t is int else _positive_float) for n, t in typing.get_type_hints(ServeConfig).items() if t in (int, float)}
-    add_options(s.add_argument_group('limits (ServeConfig)'), ServeConfig, **checked)
+    add_options(s.add_argument_group('limits (ServeConfig)'), ServeConfig, precision=dict(choices=PRECISIONS, metavar=None), **checked)
 
 def _score_command(s):
     s.add_argument('model', help='model file to score'); s.add_argument('--data', help=DATA_HELP)

@@ -9,7 +9,7 @@ __all__ = ['MB', 'MAX_BEAM', 'STATIC', 'DOCS_ASSETS', 'router', 'ServeConfig', '
            'BackgroundServer', 'serve_in_background']
 
 # %% ../nbs/13_serve.ipynb #2556c6ef
-import asyncio, contextlib, copy, ctypes, ctypes.util, dataclasses, heapq, io, json, logging, math, socket, subprocess, sys, tempfile, time, urllib.request, warnings
+import asyncio, contextlib, copy, ctypes, ctypes.util, dataclasses, heapq, io, json, logging, math, socket, subprocess, sys, tempfile, time, urllib.request
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated
@@ -27,26 +27,32 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 import imgcap
 from .core import ImgcapError, BadImageError, TooLargeError
-from .images import MAX_PIXELS, load_image
+from .images import MAX_PIXELS, image_size, load_image
+from .features import PRECISIONS
 from .captioner import Captioner, DEFAULT_BEAM
 
 # %% ../nbs/13_serve.ipynb #2613c98c
 @dataclass
 class ServeConfig:
-    "Every limit of the web service: keywords of `create_app` and `run_server`, flags of `imgcap serve`."
+    "Every setting of the web service: keywords of `create_app` and `run_server`, flags of `imgcap serve`."
     max_upload_mb:float=10.0 # largest request (one photo or several), in MB
     max_files:int=16 # most photos in one request
     max_batch:int=8 # most photos in one model call
+    batch_wait_s:float=0.02 # after a model call, longest wait for its clients' next photos to batch them together
     decode_megapixels:float=48.0 # megapixels being decoded at once in the whole server
     decode_wait_s:float=30.0 # longest wait of a photo for its share of `decode_megapixels`, then 503
     max_connections:int=2000 # open connections; past it a new one gets 503 and is closed at once
     header_timeout_s:float=10.0 # a request's headers must all arrive within this, else 408 and closed
     body_timeout_s:float=30.0 # longest wait for the next part of a request body, else 408 and closed
     keep_alive_s:float=5.0 # an idle connection between two requests is closed after this
+    precision:str='auto' # the encoder's: auto (bf16 where the hardware has it natively, else fp32), fp32, bf16 (fp16: CUDA)
 
     def __post_init__(self):
         for f in fields(self):
             v, flag = getattr(self, f.name), '--' + f.name.replace('_', '-')
+            if f.name == 'precision':
+                if v not in PRECISIONS: raise ImgcapError(f"{flag} must be one of {', '.join(PRECISIONS)} (got {v!r})")
+                continue
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < math.inf:
                 raise ImgcapError(f'{flag} must be a positive number (got {v!r})')
             if f.type is int and v != int(v): raise ImgcapError(f'{flag} must be a whole number (got {v!r})')
@@ -57,8 +63,9 @@ class MicroBatcher:
     "Caption photos from concurrent requests together: one model call a batch, in a worker thread."
     def __init__(self, captioner:Captioner,
                  max_batch:int=8, # most photos in one model call
+                 wait_s:float=0.02, # longest wait, after a model call, for the photos its clients send next
                 ):
-        self.captioner, self.max_batch = captioner, max_batch
+        self.captioner, self.max_batch, self.wait_s = captioner, max_batch, wait_s
         self.photos = self.batches = 0  # counters, shown by /health
         self._loop = self._queue = self._task = None
 
@@ -74,14 +81,20 @@ class MicroBatcher:
         return await fut
 
     async def _work(self):
+        loop, expect, until = asyncio.get_running_loop(), 1, 0.
         while True:
             items = [await self._queue.get()]
             await asyncio.sleep(0)  # photos that are ready this very moment join
-            while len(items) < self.max_batch and not self._queue.empty(): items.append(self._queue.get_nowait())
+            while len(items) < self.max_batch:
+                if not self._queue.empty(): items.append(self._queue.get_nowait()); continue
+                if len(items) >= expect or (left := until - loop.time()) <= 0: break
+                try: items.append(await asyncio.wait_for(self._queue.get(), left))  # the previous batch's clients, coming back
+                except asyncio.TimeoutError: break
             groups = {}
             for it in items:
                 if not it[3].done(): groups.setdefault(tuple(sorted(it[2].items())), []).append(it)  # skip clients gone
             for key, its in groups.items(): await self._run(its, dict(key))
+            expect, until = self._queue.qsize() + len(items), loop.time() + self.wait_s  # those that waited, and these clients again
 
     async def _run(self, items, decoding):
         try: res = await asyncio.to_thread(self.captioner.caption, [it[0] for it in items], names=[it[1] for it in items],
@@ -143,15 +156,16 @@ class PixelBudget:
 
 # %% ../nbs/13_serve.ipynb #04f69972
 def decode_cost(data:bytes, # an uploaded file
+                size:int, # side of the encoder's square input (`load_image`'s `reduce_to`)
                 max_pixels:int=MAX_PIXELS, # `load_image`'s guard
                ) -> int:
-    "Pixels the photo will take once decoded, from its header alone; 0 when `load_image` will refuse it unread."
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')  # a decompression-bomb warning: its size is what we want
-            w, h = Image.open(io.BytesIO(data)).size
-    except Exception: return 0  # not an image, or no readable header: nothing will be decoded
-    return w * h if w * h <= max_pixels else 0
+    "Pixels that decoding the photo will hold, from its header alone; 0 when `load_image` will refuse it unread."
+    try: w, h = image_size(data)
+    except ImgcapError: return 0  # not an image, a format imgcap does not read, or a bomb: nothing will be decoded
+    if w * h > max_pixels: return 0
+    if data[:2] == b'\xff\xd8':  # a JPEG: decoded in draft mode, at the scale Pillow picks for `size`
+        with Image.open(io.BytesIO(data)) as im: im.draft(None, (size, size)); w, h = im.size
+    return w * h
 
 def _give_back_memory():
     "Have the C library return freed memory to the system (glibc keeps a decoded photo's pages in its worker thread's arena)."
@@ -162,15 +176,12 @@ except (OSError, AttributeError): _malloc_trim = None  # not glibc: nothing to d
 
 def decode_photo(data:bytes, name:str, # the file, and its name for error messages
                  size:int, # side of the encoder's square input
+                 pixels:int=0, # what decoding it holds (`decode_cost`): from 8 megapixels its pages go back to the system at once
                 ) -> Image.Image:
-    "`load_image`, then at once the encoder's `size` x `size`: the full-size pixels are freed before it returns."
-    try: im = load_image(data, name=name)
-    except ImgcapError: raise
-    except Exception as e: raise BadImageError(f'{name}: cannot read image ({type(e).__name__}: {e})') from None
-    large = im.width * im.height >= 8_000_000
-    if im.width > size or im.height > size: im = im.resize((size, size), Image.BILINEAR)  # as prepare_image does next
-    if large: _give_back_memory()  # the full-size pixels are gone: their pages go back now, not when the thread next needs them
-    return im
+    "`load_image` reducing at once to the encoder's `size` x `size`: the full-size pixels are freed before it returns."
+    try: return load_image(data, name=name, reduce_to=size)
+    finally:
+        if pixels >= 8_000_000: _give_back_memory()
 
 # %% ../nbs/13_serve.ipynb #889f513c
 MB = 1024 * 1024
@@ -332,7 +343,7 @@ router = APIRouter()
 async def health(request:Request) -> dict:
     "Whether the service is up, with its model, its limits and how many photos it has captioned."
     s = request.app.state; c, cfg = s.captioner, s.config
-    return dict(status='ok', model=c.name, vocab_size=len(c.vocab), device=str(c.device), encoder=c.model.cfg.encoder,
+    return dict(status='ok', model=c.name, vocab_size=len(c.vocab), device=str(c.device), encoder=c.model.cfg.encoder, precision=c.precision,
                 max_upload_mb=cfg.max_upload_mb, max_files=cfg.max_files, max_beam=MAX_BEAM, default_beam=DEFAULT_BEAM,
                 photos=s.batcher.photos, batches=s.batcher.batches)
 
@@ -367,9 +378,10 @@ async def _caption_upload(state, f:UploadFile, decoding:dict) -> dict:
     name = f.filename or 'upload'
     data = await f.read(state.max_bytes + 1)
     if len(data) > state.max_bytes: raise TooLargeError(f'{name}: file too large (the limit is {state.config.max_upload_mb:g} MB)')
-    cost = await asyncio.to_thread(decode_cost, data)
+    size = state.captioner.encoder.spec.size
+    cost = decode_cost(data, size)  # the header only: microseconds, on the event loop
     async with state.budget.share(cost, name):
-        im = await asyncio.to_thread(decode_photo, data, name, state.captioner.encoder.spec.size)
+        im = await asyncio.to_thread(decode_photo, data, name, size, cost)
     r = await state.batcher.caption(im, name, **decoding)
     return dict(filename=name, **{k: v for k, v in r.items() if k != 'image'})
 
@@ -418,8 +430,8 @@ def create_app(captioner_or_model_path:Captioner|str|Path|None=None, # a `Captio
     "The web service: the page at `/`, `/caption`, `/predict`, `/health`, and the docs at `/docs` and `/redoc`."
     cfg = dataclasses.replace(config or ServeConfig(), **settings)
     c = captioner_or_model_path
-    cap = c if isinstance(c, Captioner) else Captioner.load(c)
-    batcher = MicroBatcher(cap, cfg.max_batch)
+    cap = c if isinstance(c, Captioner) else Captioner.load(c, precision=cfg.precision)
+    batcher = MicroBatcher(cap, cfg.max_batch, cfg.batch_wait_s)
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
@@ -466,7 +478,7 @@ def run_server(host:str='127.0.0.1', # address to listen on (0.0.0.0: every inte
         app.state.config = cfg = dataclasses.replace(cfg, max_connections=fit)
     import uvicorn
     c = app.state.captioner
-    print(f'imgcap: model {c.name} ({c.model.cfg.encoder}, {c.device}) on http://{host}:{port}/ (API docs at /docs)', file=sys.stderr, flush=True)
+    print(f'imgcap: model {c.name} ({c.model.cfg.encoder}, {c.precision}, {c.device}) on http://{host}:{port}/ (API docs at /docs)', file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, http=GuardedH11, log_config=_log_config(), timeout_keep_alive=cfg.keep_alive_s,
                 timeout_graceful_shutdown=10)
 
