@@ -14,7 +14,7 @@ from fastcore.basics import patch
 
 from .core import ImgcapError, default_device
 from .model import load_model
-from .features import ImageEncoder
+from .features import ImageEncoder, DTYPES
 from .decode import beam_search, greedy, sample, strip_eos
 
 # %% auto #0
@@ -60,6 +60,11 @@ class Captioner:
     @property
     def precision(self) -> str: return self.encoder.precision
 
+    def autocast(self):
+        "The context the model runs in: `torch.autocast` in the encoder's precision (bf16, fp16), or nothing in fp32."
+        dt = DTYPES[self.precision]
+        return torch.autocast(self.device.type, dtype=dt, enabled=dt != torch.float32)
+
     def __repr__(self): return f'Captioner({self.name}, {self.model.cfg.encoder}, vocab={len(self.vocab)}, device={self.device}, precision={self.precision})'
 
 # %% ../nbs/10_captioner.ipynb #093911ce
@@ -76,7 +81,7 @@ def caption_features(self:Captioner, feats:torch.Tensor, # `[b, regions, dim]` f
     _check_decoding(beam, n_best, temperature)
     max_len = max_len or self.model.cfg.max_len
     feats = feats.to(self.device)
-    with self.lock:
+    with self.lock, self.autocast():
         if temperature is not None:
             g = torch.Generator(device=self.device).manual_seed(seed) if seed is not None else None
             ids, lps = sample(self.model, feats, n=n_best, max_len=max_len, temperature=temperature, top_p=top_p, generator=g)

@@ -18,6 +18,10 @@ __all__ = ['greedy', 'Hypothesis', 'beam_search', 'sample', 'strip_eos', 'captio
            'plot_beam_tree', 'beam_sweep', 'temperature_sweep', 'plot_beam_sweep', 'plot_temperature_sweep']
 
 # %% ../nbs/07_decode.ipynb #f16c29b4
+def _log_norm(logits:torch.Tensor) -> torch.Tensor:
+    "Each row's log-normaliser in float32: `logits - _log_norm(logits)[..., None]` are the log-probabilities."
+    return logits.float().logsumexp(-1)
+
 def greedy(model, feats:torch.Tensor, # `[b, regions, dim]` image features
            max_len:int=20) -> tuple[list[list[int]], torch.Tensor]:
     "Greedy captions of a batch: token ids per photo and their log-probabilities."
@@ -29,9 +33,9 @@ def greedy(model, feats:torch.Tensor, # `[b, regions, dim]` image features
         rows = torch.arange(b, device=dev)  # the photos still being captioned
         tok = torch.full((b,), BOS, dtype=torch.long, device=dev)
         for t in range(max_len + 1):
-            lp, state = model.step(tok, img, state)
-            lp_tok, tok = (lp[:, EOS], torch.full_like(tok, EOS)) if t == max_len else lp.max(-1)  # out of room: end here
-            score[rows] += lp_tok
+            logits, state = model.step_logits(tok, img, state)
+            best, tok = (logits[:, EOS], torch.full_like(tok, EOS)) if t == max_len else logits.max(-1)  # out of room: end here
+            score[rows] += best.float() - _log_norm(logits)
             out[rows, t] = tok
             live = tok != EOS
             n = int(live.sum())
@@ -79,18 +83,22 @@ def beam_search(model, feats:torch.Tensor, # `[b, regions, dim]` image features
         seqs = torch.full((b, k, L), EOS, dtype=torch.long, device=dev)
         final_score, final_seqs = score.clone(), seqs.clone()  # each photo's beams, once they have all ended
         rows = torch.arange(b, device=dev)  # the photos still searching
+        ended = torch.full((k,), float('-inf'), device=dev); ended[0] = 0.  # a finished beam's continuations: <eos> only
         for t in range(L):
-            lp, state = model.step(tok, img, state)
-            n, V = len(rows), lp.shape[-1]
-            lp = lp.view(n, k, V)
+            logits, state = model.step_logits(tok, img, state)
+            n, V = len(rows), logits.shape[-1]
+            logits = logits.view(n, k, V)
+            norm = _log_norm(logits)[..., None]
             if t == max_len:  # out of room: every live beam must end now
-                forced = torch.full_like(lp, float('-inf')); forced[..., EOS] = lp[..., EOS]; lp = forced
-            if block_trigrams and t >= 3: lp = _block_trigrams(lp, seqs[..., :t])
+                lp, word = logits[..., EOS:EOS + 1].float() - norm, torch.full((n, k, 1), EOS, device=dev)
+            else:
+                if block_trigrams and t >= 3: logits = _block_trigrams(logits, seqs[..., :t])
+                lp, word = logits.topk(min(k, V), -1)  # each beam's best words: the photo's best continuations are among them
+                lp = lp.float() - norm
             # a finished beam may only "continue" with <eos> at no cost, so it keeps its score
-            ended = torch.full((V,), float('-inf'), device=dev); ended[EOS] = 0.
-            lp = torch.where(done[..., None], ended, lp)
+            lp = torch.where(done[..., None], ended[:lp.shape[-1]], lp); word = word.masked_fill(done[..., None], EOS)
             score, idx = (score[..., None] + lp).view(n, -1).topk(k, -1)
-            src, w = idx // V, idx % V
+            src, w = idx // lp.shape[-1], word.view(n, -1).gather(1, idx)
             done = done.gather(1, src) | (w == EOS)
             seqs = seqs.gather(1, src[..., None].expand(-1, -1, L)); seqs[..., t] = w
             state = tuple(s[:, (src + k * torch.arange(n, device=dev)[:, None]).view(-1)] for s in state)

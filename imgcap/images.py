@@ -29,8 +29,19 @@ def _name(src, name=None) -> str:
     if isinstance(src, (str, Path)): return str(src)
     return getattr(src, 'name', None) or '<image>'
 
-def _to_rgb(im:Image.Image) -> Image.Image:
-    "Any Pillow mode to RGB: alpha composited on white, 16-bit and float scaled to 8 bits."
+def _flatten_palette(im:Image.Image) -> Image.Image:
+    "A palette image with transparency, its palette composited on white (in place): the pixels are never copied to RGBA."
+    t = im.info.pop('transparency')
+    pal = np.array(im.getpalette('RGB'), np.float32).reshape(-1, 3)
+    a = np.ones(len(pal), np.float32)
+    if isinstance(t, int): a[t:t + 1] = 0.
+    else: a[:len(t)] = np.frombuffer(t, np.uint8)[:len(pal)] / 255.
+    im.putpalette(np.round(pal * a[:, None] + 255. * (1 - a[:, None])).astype(np.uint8).tobytes(), 'RGB')
+    return im
+
+def _to_rgb(im:Image.Image, # an image of ours: a palette image's palette may be changed
+           ) -> Image.Image:
+    "Any Pillow mode to RGB: alpha composited on white, 16-bit and float scaled to 8 bits; one full-size copy at most."
     if im.mode == 'RGB': return im
     if im.mode in ('I', 'I;16', 'I;16B', 'I;16L', 'I;16N', 'F'):
         a = np.asarray(im, dtype=np.float32)
@@ -38,11 +49,11 @@ def _to_rgb(im:Image.Image) -> Image.Image:
         if im.mode == 'F' and a.max() <= 1.: hi = 1.
         a = np.clip(np.nan_to_num(a) / hi * 255., 0, 255).astype(np.uint8)
         return Image.fromarray(a, 'L').convert('RGB')
-    if im.mode == 'P': im = im.convert('RGBA' if 'transparency' in im.info else 'RGB')
+    if im.mode == 'P': return (_flatten_palette(im) if 'transparency' in im.info else im).convert('RGB')
     if im.mode in ('LA', 'La', 'PA'): im = im.convert('RGBA')
     if im.mode in ('RGBA', 'RGBa'):
         bg = Image.new('RGB', im.size, (255, 255, 255))
-        bg.paste(im, mask=im.getchannel('A'))
+        bg.paste(im, mask=im)  # the alpha band is the mask
         return bg
     return im.convert('RGB')  # L, 1, CMYK, YCbCr, LAB, HSV
 
@@ -137,7 +148,9 @@ def load_image(src, # path, bytes, file object or PIL image
         im.load()
         if reduce_to and im.mode in ('RGB', 'RGBA', 'L', 'LA') and (k := min(im.size) // (2 * reduce_to)) >= 2:
             im = im.reduce(k)  # other formats: a box average down to 2-4x the target before anything else touches the pixels
-        out = _to_rgb(ImageOps.exif_transpose(im))
+        if im is src: im = ImageOps.exif_transpose(im)  # the caller's image is never changed
+        else: ImageOps.exif_transpose(im, in_place=True)  # ours: turned where it is, not copied first
+        out = _to_rgb(im)
         if reduce_to and out.size != (reduce_to, reduce_to): out = out.resize((reduce_to, reduce_to), Image.BILINEAR)
         return out
     except ImgcapError: raise

@@ -127,9 +127,11 @@ def _decoding_weights(self:ShowTell) -> dict:
     "The weights a decoding step uses: with gradients on, the parameters; off, a prepared set remade when a weight changes."
     l, L = self.lstm, self.cfg.layers
     p = lambda name, k: getattr(l, f'{name}_l{k}')
+    never = torch.tensor(NEVER_SAID, device=self.out.bias.device)
     if torch.is_grad_enabled():
         return dict(words=None, low=lambda t: t, hh=[p('weight_hh', k) for k in range(L)], ih=[None] + [p('weight_ih', k) for k in range(1, L)],
-                    bias=[None] + [p('bias_ih', k) + p('bias_hh', k) for k in range(1, L)], out=self.out.weight, out_bias=self.out.bias)
+                    bias=[None] + [p('bias_ih', k) + p('bias_hh', k) for k in range(1, L)], out=self.out.weight,
+                    out_bias=self.out.bias.index_fill(0, never, float('-inf')))
     dt = _low_precision()
     key = (dt,) + tuple((t.data_ptr(), t._version) for t in self.parameters())
     if getattr(self, '_dw_key', None) != key:
@@ -138,7 +140,7 @@ def _decoding_weights(self:ShowTell) -> dict:
             self._dw = dict(words=F.linear(self.embed.weight, l.weight_ih_l0[:, :self.cfg.embed]), low=low,
                             hh=[low(p('weight_hh', k)) for k in range(L)], ih=[None] + [low(p('weight_ih', k)) for k in range(1, L)],
                             bias=[None] + [p('bias_ih', k) + p('bias_hh', k) for k in range(1, L)],
-                            out=low(self.out.weight), out_bias=low(self.out.bias))
+                            out=low(self.out.weight), out_bias=low(self.out.bias.index_fill(0, never, float('-inf'))))
         self._dw_key = key
     return self._dw
 
@@ -151,10 +153,10 @@ def start(self:ShowTell, feats:torch.Tensor, # `[b, regions, dim]` image feature
     return F.linear(v, l.weight_ih_l0[:, E:], l.bias_ih_l0 + l.bias_hh_l0).float(), state
 
 @patch
-def step(self:ShowTell, tokens:torch.Tensor, # `[n]` the previous tokens (`<bos>` at first)
-         img:torch.Tensor, state, # from `start` (rows repeated as needed), and the last state
-        ):
-    "One decoding step: log-probabilities `[n, vocab]` of the next token, and the new state."
+def step_logits(self:ShowTell, tokens:torch.Tensor, # `[n]` the previous tokens (`<bos>` at first)
+                img:torch.Tensor, state, # from `start` (rows repeated as needed), and the last state
+               ):
+    "One decoding step: the next token's logits `[n, vocab]` (`NEVER_SAID` at -inf; in autocast's precision), and the new state."
     w, (h, c) = self._decoding_weights(), state
     low, hs, cs = w['low'], [], []
     if w['words'] is None: x = F.linear(self.embed(tokens), self.lstm.weight_ih_l0[:, :self.cfg.embed]).float() + img
@@ -164,7 +166,15 @@ def step(self:ShowTell, tokens:torch.Tensor, # `[n]` the previous tokens (`<bos>
         i, f, g, o = (x + F.linear(low(h[k]), w['hh'][k]).float()).chunk(4, -1)
         cs.append(torch.sigmoid(f) * c[k] + torch.sigmoid(i) * torch.tanh(g))
         hs.append(torch.sigmoid(o) * torch.tanh(cs[-1]))
-    return next_logprobs(F.linear(low(hs[-1]), w['out'], w['out_bias'])), (torch.stack(hs), torch.stack(cs))
+    return F.linear(low(hs[-1]), w['out'], w['out_bias']), (torch.stack(hs), torch.stack(cs))
+
+@patch
+def step(self:ShowTell, tokens:torch.Tensor, # `[n]` the previous tokens (`<bos>` at first)
+         img:torch.Tensor, state, # from `start` (rows repeated as needed), and the last state
+        ):
+    "One decoding step: log-probabilities `[n, vocab]` of the next token, and the new state."
+    logits, state = self.step_logits(tokens, img, state)
+    return next_logprobs(logits), state
 
 # %% ../nbs/06_model.ipynb #b2a559d7
 FORMAT = 'imgcap.showtell.v1'
