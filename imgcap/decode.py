@@ -14,8 +14,9 @@ from .text import PAD, BOS, EOS
 from .model import next_logprobs
 
 # %% auto #0
-__all__ = ['greedy', 'Hypothesis', 'beam_search', 'sample', 'strip_eos', 'caption_logprob', 'decode_rate', 'plot_word_probs',
-           'plot_beam_tree', 'beam_sweep', 'temperature_sweep', 'plot_beam_sweep', 'plot_temperature_sweep']
+__all__ = ['greedy', 'Hypothesis', 'beam_search', 'sample', 'strip_eos', 'token_logprobs', 'caption_logprob', 'decode_rate',
+           'plot_word_probs', 'plot_beam_tree', 'beam_sweep', 'temperature_sweep', 'plot_beam_sweep',
+           'plot_temperature_sweep']
 
 # %% ../nbs/07_decode.ipynb #f16c29b4
 def _log_norm(logits:torch.Tensor) -> torch.Tensor:
@@ -165,16 +166,30 @@ def _teacher_logprobs(model, feats:torch.Tensor, token_ids:list[list[int]]):
     inp = torch.cat([torch.full((len(tgt), 1), BOS), tgt[:, :-1]], 1)
     with torch.no_grad(): return next_logprobs(model(feats, inp.to(feats.device))), tgt.to(feats.device)
 
+def token_logprobs(model, feats:torch.Tensor, # `[photos, regions, dim]` image features
+                   token_ids:list[list[int]], # captions as token ids, without `<bos>` and `<eos>`
+                   rows:list[int]|None=None, # the row of `feats` each caption belongs to (default: row i for caption i)
+                   batch_size:int=256) -> torch.Tensor:
+    "Log-probability of each token of each caption given its photo and the tokens before (model in eval mode): `[n, longest + 1]` on the CPU, words then `<eos>`, 0 after."
+    if rows is None:
+        if len(token_ids) != len(feats): raise ImgcapError(f'{len(token_ids)} captions for {len(feats)} feature rows: give one row per caption')
+    else:
+        if len(rows) != len(token_ids): raise ImgcapError(f'{len(rows)} rows for {len(token_ids)} captions: give one row per caption')
+        if any(not 0 <= r < len(feats) for r in rows): raise ImgcapError(f'a row is outside the {len(feats)} rows of features')
+        rows = torch.as_tensor(rows, dtype=torch.long)
+    out = torch.zeros(len(token_ids), max(map(len, token_ids), default=0) + 1)
+    for i in range(0, len(token_ids), batch_size):
+        f = feats[i:i+batch_size] if rows is None else feats[rows[i:i+batch_size].to(feats.device)]
+        lp, tgt = _teacher_logprobs(model, f, token_ids[i:i+batch_size])
+        tok_lp = lp.gather(-1, tgt[..., None])[..., 0]
+        out[i:i+len(tgt), :tgt.shape[1]] = torch.where(tgt != PAD, tok_lp, 0.).cpu()
+    return out
+
 def caption_logprob(model, feats:torch.Tensor, # `[n, regions, dim]`: the features of each caption's photo
                     token_ids:list[list[int]], # captions as token ids, without `<bos>` and `<eos>`
                     batch_size:int=256) -> tuple[torch.Tensor, torch.Tensor]:
-    "Each caption's total log-probability given its photo (with `<eos>`; model in eval mode), and its number of tokens (with `<eos>`)."
-    tot, lens = [], []
-    for i in range(0, len(token_ids), batch_size):
-        lp, tgt = _teacher_logprobs(model, feats[i:i+batch_size], token_ids[i:i+batch_size])
-        tok_lp = lp.gather(-1, tgt[..., None])[..., 0]
-        tot.append(torch.where(tgt != PAD, tok_lp, 0.).sum(1)); lens.append((tgt != PAD).sum(1))
-    return (torch.cat(tot), torch.cat(lens)) if tot else (torch.zeros(0), torch.zeros(0, dtype=torch.long))
+    "Each caption's total log-probability given its photo (with `<eos>`; model in eval mode), and its number of tokens (with `<eos>`), on the CPU."
+    return token_logprobs(model, feats, token_ids, batch_size=batch_size).sum(1), torch.tensor([len(s) + 1 for s in token_ids], dtype=torch.long)
 
 # %% ../nbs/07_decode.ipynb #c19e5184
 def decode_rate(model, feats:torch.Tensor, # `[n, regions, dim]` features to caption
