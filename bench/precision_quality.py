@@ -1,6 +1,7 @@
 """Test-split scores of a model with its encoder in each precision: does the fast path move quality?
 
-Encodes the split's photos once per precision (into a temporary feature cache), decodes with the
+Encodes the split's photos once per precision (into a temporary feature cache), decodes them in
+the same precision (as `Captioner` does: bf16 features are decoded under bf16 autocast) with the
 same beam, scores with pycocoevalcap, and prints each precision's scores, their differences from
 float32, and how many captions are identical. A measurement, not a test: it asserts nothing.
 
@@ -26,20 +27,20 @@ def main(argv=None):
     ap.add_argument('--precision', nargs='+', default=['fp32', 'bf16'])
     ap.add_argument('--json', metavar='FILE')
     a = ap.parse_args(argv)
-    cap = Captioner.load(a.model, device='cpu')
     cd = load_captions(a.data or data_dir())
     df = cd.split(a.split)
     refs = df.groupby('image')['caption'].apply(list).to_dict()
     names = sorted(refs)[:a.limit or None]
-    c, tmp, out, caps = cap.model.cfg, Path(tempfile.mkdtemp(prefix='imgcap-quality-')), {}, {}
+    tmp, out, caps = Path(tempfile.mkdtemp(prefix='imgcap-quality-')), {}, {}
     for p in a.precision:
-        t0 = time.time()
+        cap = Captioner.load(a.model, device='cpu', precision=p)  # encoder and decoder in precision p
+        c, t0 = cap.model.cfg, time.time()
         f = compute_features(cd.image_dir, names, c.encoder, grid=c.grid, flip=c.flip, precision=p, cache=tmp/p, progress=False)
-        secs = time.time() - t0
-        res = []
+        secs, t0, res = time.time() - t0, time.time(), []
         for i in range(0, len(names), 200): res += cap.caption_features(f.get(names[i:i + 200]), beam=a.beam)
         caps[p] = [r['caption'] for r in res]
-        out[p] = dict(coco_scores({n: refs[n] for n in names}, dict(zip(names, caps[p]))), encode_seconds=round(secs, 1))
+        out[p] = dict(coco_scores({n: refs[n] for n in names}, dict(zip(names, caps[p]))), encode_seconds=round(secs, 1),
+                      decode_seconds=round(time.time() - t0, 1))
         print(p, {k: round(v, 4) for k, v in out[p].items()}, flush=True)
     base = a.precision[0]
     for p in a.precision[1:]:

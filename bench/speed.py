@@ -2,8 +2,9 @@
 
 Prints the machine, then photos/s for: the encoder alone (a plain float32 Lite0 forward pass, and
 imgcap's encoder in each precision), reading and shrinking photos (224 x 224 and 12-megapixel
-JPEGs), decoding alone (greedy, beam 3, beam 5), the whole pipeline (`Captioner.caption_iter`, what
-`imgcap caption` runs) in each precision with its ratio to the encoder alone, 12-megapixel photos
+JPEGs), decoding alone (greedy, beam 3, beam 5) in each precision, the CPU time a photo of the
+encoder and of decoding, the whole pipeline (`Captioner.caption_iter`, what `imgcap caption` runs,
+in its batches) in each precision with its ratio to the encoder alone, 12-megapixel photos
 through the whole pipeline, single-photo latency, the start-up of `imgcap caption one.jpg` in a
 fresh process, and a seed-style baseline (ResNet50-sized encoder, the whole caption prefix re-run
 through the LSTM at every step, greedy) for context. A benchmark, not a test: it asserts nothing.
@@ -38,12 +39,14 @@ def machine() -> dict:
                 auto_precision=resolve_precision('auto', 'cuda' if gpu else 'cpu'))
 
 
-def rate(n:int, fn, repeat:int=1) -> float:
-    "Items per second of `fn()` processing `n` items: the best of `repeat` timed runs after one warm-up."
+def rate(n:int, fn, repeat:int=1, cpu:dict|None=None, key:str|None=None) -> float:
+    "Items per second of `fn()` processing `n` items: the best of `repeat` timed runs after one warm-up (its CPU ms an item into `cpu[key]`)."
     fn()
-    best = float('inf')
+    best, best_cpu = float('inf'), float('inf')
     for _ in range(repeat):
-        t = time.perf_counter(); fn(); best = min(best, time.perf_counter() - t)
+        t, c = time.perf_counter(), time.process_time(); fn()
+        best, best_cpu = min(best, time.perf_counter() - t), min(best_cpu, time.process_time() - c)
+    if cpu is not None: cpu[key] = round(best_cpu / n * 1000, 2)
     return n / best
 
 
@@ -89,14 +92,16 @@ def startup(model:Path, photo:Path, tries:int=2) -> float:
     return best
 
 
-def bench(model=None, images=None, photos:int=256, precisions=('fp32', 'bf16'), batch_size:int=16, big:int=32,
+def bench(model=None, images=None, photos:int=256, precisions=('fp32', 'bf16'), batch_size:int|None=None, big:int=32,
           latency:int=30, repeat:int=2, workers:int=2, quick:bool=False, say=print) -> dict:
     "Run every measurement; `say` is called with each line of the report as it is measured."
+    import inspect
     from imgcap.captioner import Captioner, default_model_path
     from imgcap.core import data_dir
     from imgcap.features import ImageEncoder, resolve_precision
     from imgcap.images import image_pixels, normalize
     if quick: photos, big, latency, repeat = min(photos, 64), min(big, 8), min(latency, 10), 1
+    batch_size = batch_size or inspect.signature(Captioner.caption_iter).parameters['batch_size'].default
     model = Path(model or default_model_path())
     folder = Path(images) if images else data_dir()/'images'
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in ('.jpg', '.jpeg'))[:photos]
@@ -104,22 +109,25 @@ def bench(model=None, images=None, photos:int=256, precisions=('fp32', 'bf16'), 
     n, dev = len(paths), 'cuda' if torch.cuda.is_available() else 'cpu'
     precisions = list(dict.fromkeys(resolve_precision(p, dev) for p in precisions))
     R = dict(machine=machine(), settings=dict(photos=n, batch_size=batch_size, workers=workers, big_photos=big, beam=3,
-                                              model=model.name, images=folder.name, quick=quick, device=dev), rates={})
+                                              model=model.name, images=folder.name, quick=quick, device=dev), rates={}, cpu_ms={})
     m = R['machine']
     say(f"machine: {m['cpu']}, {m['cores']} cores ({m['torch_threads']} torch threads), flags {' '.join(m['flags']) or '-'}, "
         f"torch {m['torch']}, GPU {m['gpu'] or 'none'}; auto precision = {m['auto_precision']}; load average {m['load_average']} at the start")
-    say(f"{n} photos from {folder.name}/, batches of {batch_size}, {workers} reading threads, beam 3 unless said")
+    say(f"{n} photos from {folder.name}/, batches of {batch_size} (as `imgcap caption`), {workers} reading threads, beam 3 unless said; "
+        f"[CPU ms a photo] is this process's CPU time")
     def put(key, value, label, extra=''):
         R['rates'][key] = round(value, 1)
-        say(f'  {label:<44s} {value:8.1f} photos/s{extra}')
+        cpu = f"  [{R['cpu_ms'][key]:.2f} CPU ms a photo]" if key in R['cpu_ms'] else ''
+        say(f'  {label:<44s} {value:8.1f} photos/s{extra}{cpu}')
+    timed = lambda key, k, fn, rep=repeat: rate(k, fn, rep, R['cpu_ms'], key)
 
     # reading: files -> uint8 encoder input
     pool = ThreadPoolExecutor(workers)
     read = lambda ps: list(pool.map(lambda p: image_pixels(p), ps))
-    put('read_224', rate(n, lambda: read(paths), repeat), f'read + shrink, {photo_size(paths[0])} JPEGs')
+    put('read_224', timed('read_224', n, lambda: read(paths)), f'read + shrink, {photo_size(paths[0])} JPEGs')
     tmp = Path(tempfile.mkdtemp(prefix='imgcap-bench-'))
     bigs = big_photos(paths, tmp, big)
-    put('read_12mp', rate(len(bigs), lambda: read(bigs), 1), 'read + shrink, 4000 x 3000 JPEGs')
+    put('read_12mp', timed('read_12mp', len(bigs), lambda: read(bigs), 1), 'read + shrink, 4000 x 3000 JPEGs')
     px = torch.from_numpy(np.stack(read(paths)))
 
     # the encoder alone, on pixels already in memory
@@ -129,25 +137,34 @@ def bench(model=None, images=None, photos:int=256, precisions=('fp32', 'bf16'), 
     def plain():
         with torch.inference_mode():
             for i in range(0, n, batch_size): enc.backbone(x[i:i + batch_size].to(dev).contiguous(memory_format=torch.channels_last))
-    put('encoder_plain_fp32', rate(n, plain, repeat), 'encoder alone, plain float32 Lite0 forward')
-    encoders = {}
+    put('encoder_plain_fp32', timed('encoder_plain_fp32', n, plain), 'encoder alone, plain float32 Lite0 forward')
+    caps = {}
     for p in precisions:
-        e = encoders[p] = ImageEncoder(cap.model.cfg.encoder, grid=cap.model.cfg.grid, flip=cap.model.cfg.flip, precision=p).to(dev)
-        put(f'encoder_{p}', rate(n, lambda: [e.features(px[i:i + batch_size]) for i in range(0, n, batch_size)], repeat), f'encoder alone, imgcap {p}')
+        e = ImageEncoder(cap.model.cfg.encoder, grid=cap.model.cfg.grid, flip=cap.model.cfg.flip, precision=p).to(dev)
+        caps[p] = Captioner(cap.model, cap.vocab, cap.info, device=dev, encoder=e)
+        put(f'encoder_{p}', timed(f'encoder_{p}', n, lambda: [e.features(px[i:i + batch_size]) for i in range(0, n, batch_size)]),
+            f'encoder alone, imgcap {p}')
 
-    # decoding alone, on features already computed
+    # decoding alone, on features already computed, in each precision (as the pipeline decodes)
     feats = torch.cat([enc.features(px[i:i + batch_size]) for i in range(0, n, batch_size)])
-    for name, kw in [('greedy', dict(beam=1)), ('beam3', dict(beam=3)), ('beam5', dict(beam=5))]:
-        put(f'decode_{name}', rate(n, lambda: [cap.caption_features(feats[i:i + batch_size], **kw) for i in range(0, n, batch_size)], repeat),
-            f'decoding alone, {name.replace("beam", "beam ")}')
+    for p in precisions:
+        for name, kw in [('greedy', dict(beam=1)), ('beam3', dict(beam=3)), ('beam5', dict(beam=5))]:
+            key = f'decode_{name}_{p}'
+            put(key, timed(key, n, lambda: [caps[p].caption_features(feats[i:i + batch_size], **kw) for i in range(0, n, batch_size)]),
+                f'decoding alone, {name.replace("beam", "beam ")}, {p}')
+    for p in precisions:
+        share = R['cpu_ms'][f'decode_beam3_{p}'] / R['cpu_ms'][f'encoder_{p}']
+        R.setdefault('decode_cpu_share', {})[p] = round(share, 3)
+        say(f"  {'CPU a photo, ' + p:<44s} encoder {R['cpu_ms'][f'encoder_{p}']:.2f} ms, decoding beam 3 {R['cpu_ms'][f'decode_beam3_{p}']:.2f} ms"
+            f" ({share:.0%} of the encoder)")
 
     # the whole pipeline: files -> captions
     for p in precisions:
-        c = Captioner(cap.model, cap.vocab, cap.info, device=dev, encoder=encoders[p])
-        r = rate(n, lambda: list(c.caption_iter(paths, batch_size=batch_size, workers=workers, beam=3)), repeat)
+        c = caps[p]
+        r = timed(f'pipeline_{p}', n, lambda: list(c.caption_iter(paths, batch_size=batch_size, workers=workers, beam=3)))
         put(f'pipeline_{p}', r, f'whole pipeline, {p}', f'  ({r / R["rates"][f"encoder_{p}"]:.0%} of the encoder alone)')
-    auto = Captioner(cap.model, cap.vocab, cap.info, device=dev, encoder=encoders.get(m['auto_precision']) or enc)
-    put('pipeline_12mp', rate(len(bigs), lambda: list(auto.caption_iter(bigs, batch_size=batch_size, workers=workers, beam=3)), 1),
+    auto = caps.get(m['auto_precision']) or Captioner(cap.model, cap.vocab, cap.info, device=dev, precision=m['auto_precision'])
+    put('pipeline_12mp', timed('pipeline_12mp', len(bigs), lambda: list(auto.caption_iter(bigs, batch_size=batch_size, workers=workers, beam=3)), 1),
         f"whole pipeline, 4000 x 3000 JPEGs, {auto.precision}")
 
     # one photo at a time
@@ -176,6 +193,8 @@ def bench(model=None, images=None, photos:int=256, precisions=('fp32', 'bf16'), 
     best = max(R['rates'][f'pipeline_{p}'] for p in precisions)
     r = rate(n, seed, 1)
     put('seed_baseline', r, 'seed-style: ResNet50 fp32 + prefix re-run greedy', f'  (imgcap is {best / r:.1f}x)')
+    R['machine']['load_average_end'] = round(os.getloadavg()[0], 1) if hasattr(os, 'getloadavg') else None
+    say(f"load average {R['machine']['load_average_end']} at the end")
     pool.shutdown()
     for q in bigs: q.unlink()
     tmp.rmdir()
@@ -194,7 +213,7 @@ def main(argv=None):
     ap.add_argument('--images', help='folder of JPEG photos (default: the Flickr8k images)')
     ap.add_argument('--photos', type=int, default=256, help='photos to use (default 256)')
     ap.add_argument('--precision', nargs='+', default=['fp32', 'bf16'], help="precisions to compare (default: fp32 bf16; 'auto' allowed)")
-    ap.add_argument('--batch-size', type=int, default=16)
+    ap.add_argument('--batch-size', type=int, help="photos a batch (default: Captioner.caption's, what `imgcap caption` uses)")
     ap.add_argument('--workers', type=int, default=2, help='threads reading photos (default 2)')
     ap.add_argument('--big', type=int, default=32, help='12-megapixel photos to make and caption (default 32)')
     ap.add_argument('--latency', type=int, default=30, help='single-photo captions timed for the latency percentiles (default 30)')

@@ -475,11 +475,15 @@ def _sidecar_ext(s:str) -> str:
     if '.' + e.lower() in IMAGE_EXTS: raise argparse.ArgumentTypeError(f'{s!r} is a photo extension: the caption file would replace the photo')
     return e
 
-def _precision_option(s:argparse.ArgumentParser, fn):
-    "`--precision` of the image encoder: the `PRECISIONS` it runs in, the default `fn`'s."
-    import inspect
+def _encoder_precisions() -> list:
+    "The `PRECISIONS` the image encoder runs in (int8 is named there only to be refused with its reason)."
     from imgcap.features import PRECISIONS, DTYPES
-    s.add_argument('--precision', choices=[p for p in PRECISIONS if p == 'auto' or p in DTYPES], default=inspect.signature(fn).parameters['precision'].default,
+    return [p for p in PRECISIONS if p == 'auto' or p in DTYPES]
+
+def _precision_option(s:argparse.ArgumentParser, fn):
+    "`--precision` of the image encoder: one of `_encoder_precisions`, the default `fn`'s."
+    import inspect
+    s.add_argument('--precision', choices=_encoder_precisions(), default=inspect.signature(fn).parameters['precision'].default,
                    help='precision of the image encoder: auto picks bf16 where the processor computes it natively (a CPU with AVX512-BF16 or AMX, '
                         'an Ampere or later GPU), else fp32 on a CPU and fp16 on a GPU; fp16 runs on CUDA only (default: %(default)s)')
 
@@ -548,14 +552,13 @@ def _evaluate_command(s):
     s.add_argument('--json', action='store_true', help='print the scores as JSON')
 
 def _serve_command(s):
-    "`--host`, `--port`, `--model`, and a flag per field of `ServeConfig`: each number positive (a whole one for an `int`), `--precision` one of `PRECISIONS`."
+    "`--host`, `--port`, `--model`, and a flag per field of `ServeConfig`: each number positive (a whole one for an `int`), `--precision` one of `_encoder_precisions`."
     import typing
     from imgcap.serve import ServeConfig, run_server
-    from imgcap.features import PRECISIONS
     add_options(s, run_server, ['host', 'port'], host=dict(type=_host), port=dict(type=_port))
     s.add_argument('--model', help='model file (default: the shipped model)')
     checked = {n: dict(type=_positive if t is int else _positive_float) for n, t in typing.get_type_hints(ServeConfig).items() if t in (int, float)}
-    add_options(s.add_argument_group('limits (ServeConfig)'), ServeConfig, precision=dict(choices=PRECISIONS, metavar=None), **checked)
+    add_options(s.add_argument_group('limits (ServeConfig)'), ServeConfig, precision=dict(choices=_encoder_precisions(), metavar=None), **checked)
 
 def _score_command(s):
     s.add_argument('model', help='model file to score'); s.add_argument('--data', help=DATA_HELP)

