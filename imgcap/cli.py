@@ -402,7 +402,8 @@ EXAMPLES = {
     'features': ['imgcap features --data ../shared/data/flickr8k --encoder lite0',
                  'imgcap features --data coco/ --engine ray --address auto   # on a running Ray cluster'],
     'train': ['imgcap train --data ../shared/data/flickr8k --out runs/flickr8k   # the shipped model\'s recipe',
-              'imgcap train --data ../shared/data/flickr8k --out runs/quick --epochs 3 --scst-epochs 0 --limit 500'],
+              'imgcap train --data ../shared/data/flickr8k --out runs/quick --epochs 3 --scst-epochs 0 --limit 500',
+              'imgcap train --data mine/ --init imgcap/models/flickr8k.safetensors --extend-vocab --out runs/mine   # fine-tune on your photos'],
     'evaluate': 'imgcap evaluate --data ../shared/data/flickr8k --split test --beam 3 --json',
     'caption': ['imgcap caption photo.jpg other.png --beam 5',
                 "imgcap caption holiday/ 'archive/**/*.jpg' --format csv --output captions.csv",
@@ -535,7 +536,7 @@ def _train_command(s):
     s.add_argument('--data', help=DATA_HELP)
     s.add_argument('--out', required=True, help='folder for checkpoints and best.safetensors')
     s.set_defaults(train_kwargs=add_options(s, train_model, ['min_count', 'limit', 'val_limit', 'val_fraction', 'test_fraction', 'split_file',
-                                                                'resume', 'init']))
+                                                                'resume', 'init', 'extend_vocab']))
     add_options(s.add_argument_group('training (TrainConfig)'), TrainConfig, precision=dict(choices=PRECISIONS, metavar=None))
     add_options(s.add_argument_group('model (CaptionConfig)'), CaptionConfig, skip=DERIVED, encoder=dict(choices=list(ENCODERS)))
 

@@ -4,8 +4,8 @@
 
 # %% ../nbs/06_model.ipynb #3ef3a606
 from __future__ import annotations
-import json
-from dataclasses import dataclass, asdict, fields
+import json, math
+from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
 
 import torch
@@ -18,7 +18,7 @@ from .text import Vocab, SPECIALS, PAD, BOS, UNK
 
 # %% auto #0
 __all__ = ['LIMITS', 'NEVER_SAID', 'FORMAT', 'CaptionConfig', 'ShowTell', 'next_logprobs', 'save_model', 'read_model_header',
-           'read_model_file', 'load_model', 'plot_param_counts', 'plot_standardisation']
+           'read_model_file', 'load_model', 'grow_vocab', 'plot_param_counts', 'plot_standardisation']
 
 # %% ../nbs/06_model.ipynb #36c94cf2
 @dataclass
@@ -257,6 +257,19 @@ def load_model(path:str|Path, # a file written by `save_model`
     try: model.load_state_dict({k: v.float() for k, v in sd.items()})
     except RuntimeError as e: raise ImgcapError(f'model file {path}: weights do not match the config ({e})') from None
     return model.eval().to(device or 'cpu'), vocab, dict(extra, path=str(path))
+
+# %% ../nbs/06_model.ipynb #23bfc006
+def grow_vocab(model:ShowTell, size:int, # the new vocabulary size: the model's, or more
+              ) -> ShowTell:
+    "A copy of `model` for `size` tokens: known tokens keep their rows, new ones start as `<unk>` and share its probability."
+    k = size - model.cfg.vocab_size
+    if k < 0: raise ImgcapError(f'a vocabulary of {size} tokens is smaller than the model\'s {model.cfg.vocab_size}: it can only grow')
+    sd = {n: t.detach().clone() for n, t in model.state_dict().items()}
+    sd['out.bias'][UNK] -= math.log(k + 1)
+    for n in ('embed.weight', 'out.weight', 'out.bias'): sd[n] = torch.cat([sd[n], sd[n][UNK:UNK + 1].expand(k, *sd[n].shape[1:])])
+    with torch.device('meta'), _SkipInit(): new = ShowTell(replace(model.cfg, vocab_size=size))
+    new.load_state_dict(sd, assign=True)
+    return new.train(model.training)
 
 # %% ../nbs/06_model.ipynb #0b4052d6
 def plot_param_counts(model:ShowTell):

@@ -166,9 +166,11 @@ def load(cls:Vocab, path:Path|str, # JSON file written by `Vocab.save`
 # %% ../nbs/02_text.ipynb #70b2af1c
 def train_vocab(df:pd.DataFrame, # captions table with `caption` and `split` columns
                 min_count:int=5, # keep words seen at least this often
+                base:Vocab|None=None, # extend this vocabulary: its tokens keep their ids, new words come after them
                ) -> Vocab:
-    "Vocabulary of the training captions in `df`."
-    return Vocab.build((tokenize(c) for c in df.loc[df['split'] == 'train', 'caption']), min_count)
+    "Vocabulary of the training captions in `df` (or `base` with the training words it lacks added)."
+    v = Vocab.build((tokenize(c) for c in df.loc[df['split'] == 'train', 'caption']), min_count)
+    return v if base is None else Vocab(base.itos + [w for w in v.itos[len(SPECIALS):] if w not in base], min_count)
 
 def unk_rate(vocab:Vocab, # the vocabulary to test
              token_lists:Iterable[list[str]], # tokenized captions

@@ -367,13 +367,14 @@ def fit_state(model:ShowTell, vocab:Vocab, train:CaptionSet, # model, its vocabu
               resume:bool=False, progress:bool=True, device=None,
               callback=None, # called with each epoch's history row (raise to stop)
               on_step=None, # called as `on_step(state, step)` after every optimiser step
+              pretrained:bool=False, # the model is trained already (fine-tuning): keep its input standardisation, score it as epoch 0
              ) -> tuple[ShowTell, TrainState]:
     "Cross-entropy training with early stopping on validation CIDEr, then optional SCST; the best model and the run's state."
     if cfg.scst_epochs and train_refs is None: raise ImgcapError('self-critical training needs the training references (train_refs)')
     out, t0 = Path(out) if out else None, time.time()
     with distributed(device) as d, _fail_cleanly(d, lambda: _last_checkpoint(out)):
         dtype, steps = train_dtype(cfg.precision, d.device), math.ceil(len(train) / cfg.batch_size)
-        if d.main: set_feature_stats(model, train)
+        if d.main and not pretrained: set_feature_stats(model, train)
         model.to(d.device)
         st, ck = _restore(out, model, d) if resume else (TrainState(), None)
         d.sync(model); net = d.wrap(_Net(model))
@@ -383,6 +384,7 @@ def fit_state(model:ShowTell, vocab:Vocab, train:CaptionSet, # model, its vocabu
         kw = dict(out=out, progress=progress, callback=callback)
         step_cb = (lambda i: on_step(st, i)) if on_step else None
         t_base = st.seconds
+        if pretrained and not st.history: end_epoch(st, dict(stage='xe', epoch=0), model, vocab, cfg, d, val, **kw)  # the start is a candidate too
         while st.stage == 'xe' and not st.done(cfg):
             seed_epoch(cfg, st, d.rank); t = time.time()
             loss = xe_epoch(net, train, opt, sched, cfg, d, st.epoch, dtype, step_cb, progress)
@@ -440,7 +442,8 @@ def train_model(data:str|Path, # a captions folder or file (e.g. the Flickr8k fo
                 test_fraction:float=TEST_FRACTION, # share of photos held out for testing, when a split is made
                 split_file:str|Path|None=None, # a split file (`image,split` a line) instead of any other split
                 resume:bool=False, progress:bool=True, device=None,
-                init:str|Path|None=None, # start from this model file (its vocabulary and settings), e.g. for SCST only
+                init:str|Path|None=None, # start from this model file (its vocabulary, settings and input standardisation): fine-tuning, or SCST only
+                extend_vocab:bool=False, # with `init`: add the training words its vocabulary lacks (seen `min_count` times); known words keep their weights
                 command:str|None=None, # the command line to record (default: this process's, when it is `imgcap train`)
                ) -> tuple[ShowTell, list]:
     "Train a captioner on the train split of `data`, selecting on its validation split."
@@ -456,14 +459,19 @@ def train_model(data:str|Path, # a captions folder or file (e.g. the Flickr8k fo
     if limit: tr_names = tr_names[:limit]; tr_df = tr_df[tr_df['image'].isin(tr_names)]
     if val_limit: va_names = va_names[:val_limit]; va_df = va_df[va_df['image'].isin(va_names)]
     if init:
-        from imgcap.model import load_model
+        from imgcap.model import load_model, grow_vocab
         init_model, vocab, _ = load_model(init)
+        known = len(vocab)
+        if extend_vocab: vocab = train_vocab(tr_df, min_count, base=vocab); init_model = grow_vocab(init_model, len(vocab))
         mc = init_model.cfg
+    elif extend_vocab: raise ImgcapError('extend_vocab adds words to the vocabulary of a model being fine-tuned: give init (its model file)')
     else: vocab = train_vocab(tr_df, min_count)
     names = sorted(set(tr_names) | set(va_names)) if (limit or val_limit) else cd.images()
     feats_of = lambda: compute_features(cd.image_dir, names, mc.encoder, grid=mc.grid, flip=mc.flip, progress=progress)
     with distributed(device) as d:
         if d.main and progress: print(cd.report(), flush=True)
+        if d.main and progress and init: print(f'vocabulary: the {known:,} tokens of {Path(init).name}' + (f', and {len(vocab) - known:,} new words seen '
+                                               f'at least {min_count} times in the training captions' if extend_vocab else ''), flush=True)
         if d.main and len(va_names) < FEW_PHOTOS:
             warnings.warn(f'{cd.name}: validation has {len(va_names)} photo(s), fewer than {FEW_PHOTOS}: the score that picks the best epoch '
                           'is noisy; raise val_fraction or give a split file', CaptionWarning, stacklevel=2)
@@ -479,14 +487,15 @@ def train_model(data:str|Path, # a captions folder or file (e.g. the Flickr8k fo
         tr_refs = references(tr_df, tr_names, tokenize) if cfg.scst_epochs else None
         t0 = time.time()
         model, st = fit_state(model, vocab, train, va_names, va_feats, va_refs, cfg, out=out, train_refs=tr_refs,
-                              resume=resume, progress=progress, device=device)
+                              resume=resume, progress=progress, device=device, pretrained=bool(init))
         if d.main:
             best = max(st.history, key=lambda h: h['val_cider'])
             info = dict(data=cd.name, split=cd.split_info, train_images=len(tr_names), val_images=len(va_names), train=asdict(cfg), history=st.history,
                         command=command or command_line(), processes=d.world,
                         train_seconds=round(min(time.time() - t0, st.seconds), 1), train_seconds_total=round(st.seconds, 1),  # this invocation's part of the total
                         machine=machine_info(d.device), precision='bf16' if train_dtype(cfg.precision, d.device) else 'fp32',
-                        best_epoch=dict(stage=best['stage'], epoch=best['epoch']), min_count=min_count)
+                        best_epoch=dict(stage=best['stage'], epoch=best['epoch']), min_count=min_count,
+                        init=dict(model=Path(init).name, new_words=len(vocab) - known) if init else None)
             save_model(model, vocab, out/'best.safetensors', scores={'val_CIDEr_D_greedy': best['val_cider']}, info=info)
             atomic_write(out/'history.json', lambda t: Path(t).write_text(json.dumps(info, indent=1)))
     return model, st.history
