@@ -22,7 +22,8 @@ if TYPE_CHECKING: import pandas as pd
 # %% auto #0
 __all__ = ['NO_PHOTOS', 'CONFIDENCE_FEATURES', 'no_photo_features', 'no_photo_logprob', 'rate_tokens', 'rate', 'caption_cider',
            'human_cider', 'fit_confidence', 'apply_confidence', 'roc_auc', 'calibration_error',
-           'cross_validated_confidence', 'plot_reliability', 'calibrate_confidence', 'rate_scorer']
+           'cross_validated_confidence', 'plot_reliability', 'calibrate_confidence', 'stored_confidence',
+           'record_confidence', 'rate_scorer']
 
 # %% ../nbs/08a_confidence.ipynb #6a604314
 NO_PHOTOS = 8  # made-up photos the log-probability with no photo is averaged over
@@ -209,6 +210,24 @@ def calibrate_confidence(model, vocab, # a loaded model and its vocabulary (`img
     table = pd.DataFrame(dict(image=names, caption=list(caps.values()), cider=cider, good=good,
                               **{k: [r[k] for r in ratings] for k in ('logprob', 'prior_logprob', 'rate', 'tokens')}, confidence=cv))
     return params, table
+
+# %% ../nbs/08a_confidence.ipynb #7af0d587
+def stored_confidence(info:dict, # the metadata `load_model` returns
+                     ) -> dict|None:
+    "The confidence parameters a model file carries (from `record_confidence`), or None."
+    return (info.get('info') or {}).get('confidence')
+
+def record_confidence(model_path:str|Path, # model file to calibrate (rewritten with the parameters inside)
+                      data:str|Path|None=None, # captions folder (default: the Flickr8k folder)
+                      out:str|Path|None=None, # where to write (default: in place)
+                      progress:bool=True, **kwargs, # more `calibrate_confidence` settings
+                     ) -> dict:
+    "Fit the confidence of a model file on its validation captions and store the parameters inside it."
+    from imgcap.model import load_model, save_model
+    model, vocab, info = load_model(model_path)
+    params, _ = calibrate_confidence(model, vocab, data, progress=progress, **kwargs)
+    save_model(model, vocab, out or model_path, scores=info['scores'], info=dict(info['info'], confidence=params))
+    return params
 
 # %% ../nbs/08a_confidence.ipynb #3f30d65b
 def rate_scorer(model, vocab, # a loaded model and its vocabulary (`imgcap.model.load_model`)
