@@ -19,7 +19,7 @@ from .decode import beam_search, greedy, sample, strip_eos
 from .confidence import rate as rate_captions, rate_tokens, apply_confidence, stored_confidence, no_photo_features
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DEFAULT_BEAM', 'default_model_path', 'check_encoder', 'Captioner']
+__all__ = ['DEFAULT_MODEL', 'DEFAULT_BEAM', 'PRIORS_KEPT', 'default_model_path', 'check_encoder', 'Captioner']
 
 # %% ../nbs/10_captioner.ipynb #f1820fec
 DEFAULT_MODEL = Path(__file__).resolve().parent/'models'/'flickr8k.safetensors' if '__file__' in globals() else Path('../imgcap/models/flickr8k.safetensors').resolve()
@@ -48,7 +48,7 @@ class Captioner:
         check_encoder(model, self.encoder)
         self.lock = threading.Lock()  # torch modules are shared: one batch at a time
         self.confidence = stored_confidence(self.info)  # the model file's calibration (`imgcap calibrate`), or None
-        self._no_photo = None  # made-up photos for the rate, made when first needed
+        self._no_photo, self._priors = None, {}  # made-up photos for the rate (made when first needed); captions' no-photo log-probabilities
 
     @classmethod
     def load(cls, path:str|Path|None=None, # model file (default: the shipped model)
@@ -75,6 +75,8 @@ def _check_decoding(beam:int=1, n_best:int=1, temperature=None, **_):
     if beam < 1 or n_best < 1: raise ImgcapError(f'beam and n_best must be at least 1 (got beam={beam}, n_best={n_best})')
     if n_best > beam and temperature is None: raise ImgcapError(f'n_best ({n_best}) cannot exceed the beam size ({beam})')
 
+PRIORS_KEPT = 100_000  # distinct captions whose no-photo log-probability a captioner keeps (a float each)
+
 @patch
 def _no_photo_features(self:Captioner) -> torch.Tensor:
     "The made-up photos that stand for no photo in a caption's rate (`no_photo_features`), made once."
@@ -85,7 +87,9 @@ def _no_photo_features(self:Captioner) -> torch.Tensor:
 def _confidences(self:Captioner, feats:torch.Tensor, hyps:list) -> list[dict]:
     "`{'confidence': p}` for each hypothesis of each photo in turn (rated in float32, as fitted), or `{}` each when the model carries no calibration."
     if self.confidence is None: return [{}] * sum(map(len, hyps))
-    rs = rate_tokens(self.model, feats.float(), [t for hs in hyps for t, _ in hs], [i for i, hs in enumerate(hyps) for _ in hs], self._no_photo_features())
+    if len(self._priors) > PRIORS_KEPT: self._priors.clear()
+    rs = rate_tokens(self.model, feats.float(), [t for hs in hyps for t, _ in hs], [i for i, hs in enumerate(hyps) for _ in hs],
+                     self._no_photo_features(), prior_cache=self._priors)
     return [dict(confidence=round(p, 4)) for p in apply_confidence(self.confidence, rs)]
 
 @patch

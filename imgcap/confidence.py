@@ -47,25 +47,28 @@ def _per_known_token(tl:torch.Tensor, # `[n, t]` from `token_logprobs`
 
 def no_photo_logprob(model, token_ids:list[list[int]], # captions as token ids, without `<bos>` and `<eos>`
                      no_photo:torch.Tensor|None=None, # features standing for no photo (default: `no_photo_features(model)`)
-                     batch_size:int=256) -> torch.Tensor:
+                     batch_size:int=256,
+                     cache:dict|None=None, # caption (a tuple of ids) -> its result, read and filled (a captioner keeps one)
+                    ) -> torch.Tensor:
     "Each caption's mean log-probability per known token with no photo: averaged over the `no_photo` features, computed once per distinct caption."
     nf = (no_photo_features(model) if no_photo is None else no_photo).to(model.feat_mean.device)
-    uniq = list(dict.fromkeys(map(tuple, token_ids)))
-    if not uniq: return torch.zeros(0)
-    ids = [list(s) for s in uniq]
-    tl = sum(token_logprobs(model, nf, ids, [k] * len(ids), batch_size) for k in range(len(nf))) / len(nf)
-    at = {s: i for i, s in enumerate(uniq)}
-    return _per_known_token(tl, ids)[0][[at[tuple(s)] for s in token_ids]]
+    cache = {} if cache is None else cache
+    if new := [s for s in dict.fromkeys(map(tuple, token_ids)) if s not in cache]:
+        ids, k = [list(s) for s in new], len(nf)
+        tl = token_logprobs(model, nf, ids * k, [j for j in range(k) for _ in ids], batch_size).view(k, len(ids), -1).mean(0)
+        cache.update(zip(new, _per_known_token(tl, ids)[0].tolist()))
+    return torch.tensor([cache[tuple(s)] for s in token_ids], dtype=torch.float32)
 
 def rate_tokens(model, feats:torch.Tensor, # `[photos, regions, dim]` image features
                 token_ids:list[list[int]], # captions as token ids (`<unk>` for unknown words), without `<bos>` and `<eos>`
                 rows:list[int]|None=None, # the row of `feats` each caption belongs to (default: row i for caption i)
                 no_photo:torch.Tensor|None=None, # features standing for no photo (default: `no_photo_features(model)`)
-                batch_size:int=256) -> list[dict]:
+                batch_size:int=256, prior_cache:dict|None=None, # `no_photo_logprob`'s cache
+               ) -> list[dict]:
     "How well each caption fits its photo: mean log-probability per token with the photo (`logprob`) and with none (`prior_logprob`), their difference (`rate`), and the `tokens` scored."
     tl = token_logprobs(model, feats.to(model.feat_mean.device), token_ids, rows, batch_size)
     lp, n = _per_known_token(tl, token_ids)
-    lp0 = no_photo_logprob(model, token_ids, no_photo, batch_size)
+    lp0 = no_photo_logprob(model, token_ids, no_photo, batch_size, prior_cache)
     return [dict(rate=a - b, logprob=a, prior_logprob=b, tokens=k) for a, b, k in zip(lp.tolist(), lp0.tolist(), n.tolist())]
 
 # %% ../nbs/08a_confidence.ipynb #2c16c8bd
