@@ -84,9 +84,9 @@ def _no_photo_features(self:Captioner) -> torch.Tensor:
     return self._no_photo
 
 @patch
-def _confidences(self:Captioner, feats:torch.Tensor, hyps:list) -> list[dict]:
-    "`{'confidence': p}` for each hypothesis of each photo in turn (rated in float32, as fitted), or `{}` each when the model carries no calibration."
-    if self.confidence is None: return [{}] * sum(map(len, hyps))
+def _confidences(self:Captioner, feats:torch.Tensor, hyps:list, wanted:bool=True) -> list[dict]:
+    "`{'confidence': p}` for each hypothesis of each photo in turn (rated in float32, as fitted), or `{}` each when not `wanted` or the model carries no calibration."
+    if not wanted or self.confidence is None: return [{}] * sum(map(len, hyps))
     if len(self._priors) > PRIORS_KEPT: self._priors.clear()
     rs = rate_tokens(self.model, feats.float(), [t for hs in hyps for t, _ in hs], [i for i, hs in enumerate(hyps) for _ in hs],
                      self._no_photo_features(), prior_cache=self._priors)
@@ -96,7 +96,9 @@ def _confidences(self:Captioner, feats:torch.Tensor, hyps:list) -> list[dict]:
 @torch.no_grad()
 def caption_features(self:Captioner, feats:torch.Tensor, # `[b, regions, dim]` features
                      beam:int=DEFAULT_BEAM, n_best:int=1, max_len:int|None=None, alpha:float=0.0,
-                     block_trigrams:bool=False, temperature:float|None=None, top_p:float=1.0, seed:int|None=None) -> list[dict]:
+                     block_trigrams:bool=False, temperature:float|None=None, top_p:float=1.0, seed:int|None=None,
+                     confidence:bool=True, # give each caption its confidence, when the model carries a calibration
+                    ) -> list[dict]:
     "Captions of pre-computed features, as dicts with `caption`, `logprob` and optional `alternatives`."
     _check_decoding(beam, n_best, temperature)
     max_len = max_len or self.model.cfg.max_len
@@ -110,7 +112,7 @@ def caption_features(self:Captioner, feats:torch.Tensor, # `[b, regions, dim]` f
         else:
             hyps = [[(h.tokens, h.logprob) for h in hs] for hs in
                     beam_search(self.model, feats, beam=beam, n_best=n_best, max_len=max_len, alpha=alpha, block_trigrams=block_trigrams)]
-    with self.lock: conf = iter(self._confidences(feats, hyps))  # outside autocast
+    with self.lock: conf = iter(self._confidences(feats, hyps, confidence))  # outside autocast
     out = []
     for hs in hyps:
         alts = [dict(caption=self.vocab.decode(t), logprob=round(float(lp), 4), **next(conf)) for t, lp in hs]
