@@ -16,9 +16,10 @@ from .core import ImgcapError, default_device
 from .model import load_model
 from .features import ImageEncoder, DTYPES
 from .decode import beam_search, greedy, sample, strip_eos
+from .confidence import rate as rate_captions, rate_tokens, apply_confidence, stored_confidence, no_photo_features
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DEFAULT_BEAM', 'default_model_path', 'check_encoder', 'Captioner']
+__all__ = ['DEFAULT_MODEL', 'DEFAULT_BEAM', 'PRIORS_KEPT', 'default_model_path', 'check_encoder', 'Captioner']
 
 # %% ../nbs/10_captioner.ipynb #f1820fec
 DEFAULT_MODEL = Path(__file__).resolve().parent/'models'/'flickr8k.safetensors' if '__file__' in globals() else Path('../imgcap/models/flickr8k.safetensors').resolve()
@@ -46,6 +47,8 @@ class Captioner:
         self.encoder = (encoder or ImageEncoder(c.encoder, grid=c.grid, flip=c.flip, precision=precision)).to(self.device)
         check_encoder(model, self.encoder)
         self.lock = threading.Lock()  # torch modules are shared: one batch at a time
+        self.confidence = stored_confidence(self.info)  # the model file's calibration (`imgcap calibrate`), or None
+        self._no_photo, self._priors = None, {}  # made-up photos for the rate (made when first needed); captions' no-photo log-probabilities
 
     @classmethod
     def load(cls, path:str|Path|None=None, # model file (default: the shipped model)
@@ -72,11 +75,30 @@ def _check_decoding(beam:int=1, n_best:int=1, temperature=None, **_):
     if beam < 1 or n_best < 1: raise ImgcapError(f'beam and n_best must be at least 1 (got beam={beam}, n_best={n_best})')
     if n_best > beam and temperature is None: raise ImgcapError(f'n_best ({n_best}) cannot exceed the beam size ({beam})')
 
+PRIORS_KEPT = 100_000  # distinct captions whose no-photo log-probability a captioner keeps (a float each)
+
+@patch
+def _no_photo_features(self:Captioner) -> torch.Tensor:
+    "The made-up photos that stand for no photo in a caption's rate (`no_photo_features`), made once."
+    if self._no_photo is None: self._no_photo = no_photo_features(self.model)
+    return self._no_photo
+
+@patch
+def _confidences(self:Captioner, feats:torch.Tensor, hyps:list, wanted:bool=True) -> list[dict]:
+    "`{'confidence': p}` for each hypothesis of each photo in turn (rated in float32, as fitted), or `{}` each when not `wanted` or the model carries no calibration."
+    if not wanted or self.confidence is None: return [{}] * sum(map(len, hyps))
+    if len(self._priors) > PRIORS_KEPT: self._priors.clear()
+    rs = rate_tokens(self.model, feats.float(), [t for hs in hyps for t, _ in hs], [i for i, hs in enumerate(hyps) for _ in hs],
+                     self._no_photo_features(), prior_cache=self._priors)
+    return [dict(confidence=round(p, 4)) for p in apply_confidence(self.confidence, rs)]
+
 @patch
 @torch.no_grad()
 def caption_features(self:Captioner, feats:torch.Tensor, # `[b, regions, dim]` features
                      beam:int=DEFAULT_BEAM, n_best:int=1, max_len:int|None=None, alpha:float=0.0,
-                     block_trigrams:bool=False, temperature:float|None=None, top_p:float=1.0, seed:int|None=None) -> list[dict]:
+                     block_trigrams:bool=False, temperature:float|None=None, top_p:float=1.0, seed:int|None=None,
+                     confidence:bool=True, # give each caption its confidence, when the model carries a calibration
+                    ) -> list[dict]:
     "Captions of pre-computed features, as dicts with `caption`, `logprob` and optional `alternatives`."
     _check_decoding(beam, n_best, temperature)
     max_len = max_len or self.model.cfg.max_len
@@ -90,9 +112,10 @@ def caption_features(self:Captioner, feats:torch.Tensor, # `[b, regions, dim]` f
         else:
             hyps = [[(h.tokens, h.logprob) for h in hs] for hs in
                     beam_search(self.model, feats, beam=beam, n_best=n_best, max_len=max_len, alpha=alpha, block_trigrams=block_trigrams)]
+    with self.lock: conf = iter(self._confidences(feats, hyps, confidence))  # outside autocast
     out = []
     for hs in hyps:
-        alts = [dict(caption=self.vocab.decode(t), logprob=round(float(lp), 4)) for t, lp in hs]
+        alts = [dict(caption=self.vocab.decode(t), logprob=round(float(lp), 4), **next(conf)) for t, lp in hs]
         r = dict(alts[0])
         if n_best > 1: r['alternatives'] = alts
         out.append(r)
@@ -156,3 +179,16 @@ def caption(self:Captioner, images:list, # paths, bytes or PIL images
         if progress and (len(out) % batch_size == 0): progress(len(out))
     if progress and len(out) % batch_size: progress(len(out))
     return out
+
+# %% ../nbs/10_captioner.ipynb #3ce26a33
+@patch
+@torch.no_grad()
+def rate(self:Captioner, image, # a path, bytes or a PIL image
+         captions:str|list[str], # a caption of the photo, or several
+         name:str|None=None, # the photo's name in error messages (default: its path)
+        ) -> dict|list[dict]:
+    "How well each caption fits the photo, without references: its `rate`, `logprob`, `prior_logprob`, `tokens` and `unknown` words."
+    caps = [captions] if isinstance(captions, str) else list(captions)
+    px = self.encoder.pixels([image], _names([image], None if name is None else [name]))
+    with self.lock: rs = rate_captions(self.model, self.vocab, self.encoder.features(px).float(), caps, [0] * len(caps), self._no_photo_features())
+    return rs[0] if isinstance(captions, str) else rs

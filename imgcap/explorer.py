@@ -36,11 +36,12 @@ def thumbnail_jpeg(im:Image.Image, # an RGB image from `load_image`
 # %% ../nbs/14_explorer.ipynb #5cb7a392
 def result_html(r:dict|None, # a result from `Captioner.caption`, or None for nothing yet
                ) -> str:
-    "HTML for one caption result: caption and log-probability, alternatives, or the error."
+    "HTML for one caption result: caption, log-probability and confidence (when there is one), alternatives, or the error."
     if r is None: return ''
     if 'error' in r: return f'<p style="color:#b00020"><b>&#9888; {html.escape(r["error"])}</b></p>'
     out = ('<p>Written by the model:</p>'
-           f'<p><b>{html.escape(r["caption"])}</b> <span style="color:#666">(log-probability {r["logprob"]:.2f})</span></p>')
+           f'<p><b>{html.escape(r["caption"])}</b> <span style="color:#666">(log-probability {r["logprob"]:.2f}'
+           + (f', confidence {r["confidence"]:.0%}' if 'confidence' in r else '') + ')</span></p>')
     if alts := r.get('alternatives'):
         out += '<p>The beam\'s best:</p><ol>' + ''.join(
             f'<li>{html.escape(a["caption"])} <span style="color:#666">({a["logprob"]:.2f})</span></li>' for a in alts) + '</ol>'

@@ -73,7 +73,8 @@ function showError(card, message) {
 function showResult(card, res, beam) {
   const q = (s) => card.el.querySelector(s);
   q('.caption').textContent = sentence(res.caption);
-  q('.meta').textContent = `log-probability ${res.logprob.toFixed(2)} · beam ${beam}`;
+  const conf = res.confidence == null ? '' : ` · confidence ${Math.round(100 * res.confidence)}%`;
+  q('.meta').textContent = `log-probability ${res.logprob.toFixed(2)}${conf} · beam ${beam}`;
   q('.message').textContent = '';
   const list = q('.alternatives');
   list.textContent = '';
