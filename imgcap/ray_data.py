@@ -150,10 +150,11 @@ def _map_shards(todo:list[dict], # shards to run, from `shards_of`
         ctx.enable_progress_bars, ctx.print_on_execution_start = saved[:2]; log.setLevel(saved[2])
 
 # %% ../nbs/10a_ray_data.ipynb #12ab1f5e
-def _caption_schema(alternatives:bool):
+def _caption_schema(alternatives:bool, confidence:bool=False):
     pa = _need('pyarrow')
-    cols = [('image', pa.string()), ('caption', pa.string()), ('logprob', pa.float64())]
-    if alternatives: cols.append(('alternatives', pa.list_(pa.struct([('caption', pa.string()), ('logprob', pa.float64())]))))
+    conf = [('confidence', pa.float64())] if confidence else []  # when the model carries its calibration
+    cols = [('image', pa.string()), ('caption', pa.string()), ('logprob', pa.float64())] + conf
+    if alternatives: cols.append(('alternatives', pa.list_(pa.struct([('caption', pa.string()), ('logprob', pa.float64())] + conf))))
     return pa.schema(cols + [('error', pa.string())])
 
 class _CaptionShards:
@@ -167,7 +168,7 @@ class _CaptionShards:
         shard, start, images = (batch[c][0].as_py() for c in ('shard', 'start', 'items'))
         paths = [os.path.join(self.root, p) for p in images]  # a relative path is relative to the driver's folder
         rows = self.cap.caption(paths, names=images, batch_size=self.batch_size, **self.decoding)
-        t = pa.Table.from_pylist(rows, schema=_caption_schema(self.decoding.get('n_best', 1) > 1))
+        t = pa.Table.from_pylist(rows, schema=_caption_schema(self.decoding.get('n_best', 1) > 1, self.cap.confidence is not None))
         return t.append_column('shard', pa.array([shard] * len(t))).append_column('row', pa.array(range(start, start + len(t))))
 
 # %% ../nbs/10a_ray_data.ipynb #484c0b1a
