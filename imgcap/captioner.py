@@ -19,7 +19,8 @@ from .decode import beam_search, greedy, sample, strip_eos
 from .confidence import rate as rate_captions, rate_tokens, apply_confidence, stored_confidence, no_photo_features
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DEFAULT_BEAM', 'PRIORS_KEPT', 'default_model_path', 'check_encoder', 'Captioner']
+__all__ = ['DEFAULT_MODEL', 'DEFAULT_BEAM', 'PRIORS_KEPT', 'default_model_path', 'check_encoder', 'Captioner',
+           'leave_uncaptioned']
 
 # %% ../nbs/10_captioner.ipynb #f1820fec
 DEFAULT_MODEL = Path(__file__).resolve().parent/'models'/'flickr8k.safetensors' if '__file__' in globals() else Path('../imgcap/models/flickr8k.safetensors').resolve()
@@ -120,6 +121,16 @@ def caption_features(self:Captioner, feats:torch.Tensor, # `[b, regions, dim]` f
         if n_best > 1: r['alternatives'] = alts
         out.append(r)
     return out
+
+# %% ../nbs/10_captioner.ipynb #fd8b0296
+def leave_uncaptioned(r:dict, # a result of `Captioner.caption`: `caption` (and `confidence`), or `error`
+                      min_confidence:float|None, # the lowest confidence a caption may have (None: any)
+                     ) -> dict:
+    "`r`, marked `uncaptioned` with the reason when its caption's `confidence` is under `min_confidence`."
+    if min_confidence is None or 'caption' not in r: return r
+    if 'confidence' not in r: raise ImgcapError('min_confidence: this model gives no confidence with its captions (store one with `imgcap calibrate MODEL`)')
+    if r['confidence'] < min_confidence: r['uncaptioned'] = f"confidence {r['confidence']:.2f} under {min_confidence:g}"
+    return r
 
 # %% ../nbs/10_captioner.ipynb #2261f79d
 def _names(images, names) -> list[str]:

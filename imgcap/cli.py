@@ -182,11 +182,6 @@ def _refuse_input_as_output(out:str, photos:list[str]):
     for p in photos:
         if _key(p) == k: raise ImgcapError(f'{out}: is one of the photos to caption ({p}); choose another --output')
 
-def _confidence_note(r:dict, min_confidence:float|None):
-    "Leave a photo uncaptioned (noted in `r`) when its caption's `confidence` is under `min_confidence`."
-    if min_confidence is None or 'caption' not in r: return
-    if 'confidence' not in r: raise ImgcapError('--min-confidence: this model gives no confidence with its captions (store one with `imgcap calibrate MODEL`)')
-    if r['confidence'] < min_confidence: r['uncaptioned'] = f"confidence {r['confidence']:.2f} under {min_confidence:g}"
 
 # %% ../nbs/12_cli.ipynb #06514677
 FEW = 4  # more photos than this get a progress bar
@@ -242,11 +237,11 @@ def cmd_caption(args):
     from tqdm import tqdm
     def say(msg): tqdm.write(f'imgcap: {msg}', file=sys.stderr)
     if todo:
-        from imgcap.captioner import Captioner
+        from imgcap.captioner import Captioner, leave_uncaptioned
         cap = Captioner.load(args.model, precision=args.precision) if set(todo) - set(shared) else None
         with tqdm(total=len(todo), unit='photo', file=sys.stderr, disable=args.quiet or len(todo) <= FEW, dynamic_ncols=True) as bar:
             for r in _caption_iter(cap, todo, args.batch_size, shared, **_decoding(args)):
-                bar.update(1); _confidence_note(r, args.min_confidence)
+                bar.update(1); leave_uncaptioned(r, args.min_confidence)
                 if 'caption' in r and 'uncaptioned' not in r and writers:
                     try: n['written' if any([w.write(r['image'], render_caption(r['caption'], args.template)) for w in writers]) else 'skipped'] += 1
                     except ImgcapError as e: r['error'] = str(e)

@@ -29,7 +29,7 @@ import imgcap
 from .core import ImgcapError, BadImageError, TooLargeError
 from .images import MAX_PIXELS, image_size, load_image
 from .features import PRECISIONS
-from .captioner import Captioner, DEFAULT_BEAM
+from .captioner import Captioner, DEFAULT_BEAM, leave_uncaptioned
 from .text import tokenize
 
 # %% ../nbs/13_serve.ipynb #2613c98c
@@ -334,6 +334,7 @@ class CaptionResult(BaseModel):
     logprob: float|None = None
     confidence: float|None = None  # when the model carries its calibration (`imgcap calibrate`)
     alternatives: list[Alternative]|None = None
+    uncaptioned: str|None = None  # why the caption was held back (its confidence under `min_confidence`)
     error: str|None = None
     status: int|None = None  # the HTTP status this file alone would have got
 
@@ -393,6 +394,10 @@ async def _caption_upload(state, f:UploadFile, decoding:dict) -> dict:
     r = await state.batcher.caption(im, name, **decoding)
     return dict(filename=name, **{k: v for k, v in r.items() if k != 'image'})
 
+def _held_back(r:dict) -> dict:
+    "A result marked `uncaptioned` without its caption and alternatives: what is held back is not sent."
+    return {k: v for k, v in r.items() if k not in ('caption', 'logprob', 'alternatives')} if 'uncaptioned' in r else r
+
 def _failure(name:str, e:BaseException) -> dict:
     "The entry of a file that could not be captioned: its message and the status it alone would have got."
     if isinstance(e, ImgcapError): return dict(filename=name, error=str(e), status=e.status)
@@ -404,6 +409,8 @@ _Beam = Annotated[int|None, Form(ge=1, le=MAX_BEAM, description=f'beam width, 1 
 _NBest = Annotated[int|None, Form(ge=1, le=MAX_BEAM, description='how many captions to return, 1 to beam; default 1')]
 _BeamQ = Annotated[int|None, Query(alias='beam', ge=1, le=MAX_BEAM, description='beam width, as a query parameter')]
 _NBestQ = Annotated[int|None, Query(alias='n_best', ge=1, le=MAX_BEAM, description='n_best, as a query parameter')]
+_MinConf = Annotated[float|None, Form(ge=0, le=1, description='leave photos whose caption has a confidence under this uncaptioned')]
+_MinConfQ = Annotated[float|None, Query(alias='min_confidence', ge=0, le=1, description='min_confidence, as a query parameter')]
 
 def _decoding(beam, n_best) -> dict:
     beam, n_best = beam or DEFAULT_BEAM, n_best or 1
@@ -412,13 +419,16 @@ def _decoding(beam, n_best) -> dict:
 
 @router.post('/caption', response_model=list[CaptionResult], response_model_exclude_none=True)
 async def caption_photos(request:Request, file:Annotated[list[UploadFile], File(description='one or more photos')],
-                  beam:_Beam=None, n_best:_NBest=None, beam_q:_BeamQ=None, n_best_q:_NBestQ=None):
+                  beam:_Beam=None, n_best:_NBest=None, beam_q:_BeamQ=None, n_best_q:_NBestQ=None,
+                  min_confidence:_MinConf=None, min_confidence_q:_MinConfQ=None):
     "Caption one or more photos: one result a file, in the order sent."
     s = request.app.state
     if len(file) > s.config.max_files: raise TooLargeError(f'too many photos in one request ({len(file)}; the limit is {s.config.max_files})')
-    dec = _decoding(beam or beam_q, n_best or n_best_q)
+    dec, least = _decoding(beam or beam_q, n_best or n_best_q), min_confidence if min_confidence is not None else min_confidence_q
+    if least is not None and s.captioner.confidence is None:
+        raise HTTPException(422, 'min_confidence: this model gives no confidence with its captions (store one with `imgcap calibrate MODEL`)')
     res = await asyncio.gather(*[_caption_upload(s, f, dec) for f in file], return_exceptions=True)
-    out = [r if isinstance(r, dict) else _failure(f.filename or 'upload', r) for f, r in zip(file, res)]
+    out = [_held_back(leave_uncaptioned(r, least)) if isinstance(r, dict) else _failure(f.filename or 'upload', r) for f, r in zip(file, res)]
     if all('error' in r for r in out): raise HTTPException(out[0]['status'], out[0]['error'], headers=_retry_after(out[0]['status']))
     return out
 
