@@ -20,10 +20,12 @@ FORMATS = ('text', 'json', 'csv', 'jsonl')
 def _csv_line(cells:list) -> str:
     f = io.StringIO(); csv.writer(f, lineterminator='\n').writerow(cells); return f.getvalue()
 
+_CSV_COLS = ('caption', 'logprob', 'confidence')  # of each caption, in CSV results
+
 def csv_header(n:int, # alternatives per photo (0 or 1: none)
               ) -> str:
     "The header line of CSV results with `n` alternatives."
-    return _csv_line(['image', 'caption', 'logprob'] + [f'{k}_{i}' for i in range(2, n + 1) for k in ('caption', 'logprob')] + ['error'])
+    return _csv_line(['image', *_CSV_COLS] + [f'{k}_{i}' for i in range(2, n + 1) for k in _CSV_COLS] + ['error'])
 
 def format_result(r:dict, # one result of `Captioner.caption`
                   fmt:str='text', # 'text', 'csv' or 'jsonl'
@@ -34,8 +36,8 @@ def format_result(r:dict, # one result of `Captioner.caption`
     ok = 'caption' in r and 'uncaptioned' not in r
     if fmt == 'csv':
         alts = (r.get('alternatives') or [r]) if ok else []
-        cells = [x for a in alts for x in (a['caption'], a['logprob'])]
-        return _csv_line([r['image']] + cells + [''] * (2 * max(n, 1) - len(cells)) + [r.get('error') or r.get('uncaptioned', '')])
+        cells = [a.get(k, '') for a in alts for k in _CSV_COLS]
+        return _csv_line([r['image']] + cells + [''] * (len(_CSV_COLS) * max(n, 1) - len(cells)) + [r.get('error') or r.get('uncaptioned', '')])
     if fmt != 'text': raise ImgcapError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if not ok: return ''
     return ''.join(l + '\n' for l in [f"{r['image']}: {r['caption']}"] + [f"  {a['logprob']:9.4f}  {a['caption']}" for a in r.get('alternatives', [])])
