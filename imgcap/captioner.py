@@ -16,7 +16,7 @@ from .core import ImgcapError, default_device
 from .model import load_model
 from .features import ImageEncoder, DTYPES
 from .decode import beam_search, greedy, sample, strip_eos
-from .confidence import rate as rate_captions, rate_tokens, apply_confidence, stored_confidence, no_photo_features
+from .confidence import rate as rate_captions, rate_tokens, apply_confidence, stored_confidence, no_photo_features, NO_PHOTOS
 
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'DEFAULT_BEAM', 'PRIORS_KEPT', 'default_model_path', 'check_encoder', 'Captioner',
@@ -49,7 +49,7 @@ class Captioner:
         check_encoder(model, self.encoder)
         self.lock = threading.Lock()  # torch modules are shared: one batch at a time
         self.confidence = stored_confidence(self.info)  # the model file's calibration (`imgcap calibrate`), or None
-        self._no_photo, self._priors = None, {}  # made-up photos for the rate (made when first needed); captions' no-photo log-probabilities
+        self._no_photo, self._priors = {}, {}  # no-photo features by their number of made-up photos (made when first needed); captions' no-photo log-probabilities for the confidence
 
     @classmethod
     def load(cls, path:str|Path|None=None, # model file (default: the shipped model)
@@ -79,10 +79,11 @@ def _check_decoding(beam:int=1, n_best:int=1, temperature=None, **_):
 PRIORS_KEPT = 100_000  # distinct captions whose no-photo log-probability a captioner keeps (a float each)
 
 @patch
-def _no_photo_features(self:Captioner) -> torch.Tensor:
-    "The made-up photos that stand for no photo in a caption's rate (`no_photo_features`), made once."
-    if self._no_photo is None: self._no_photo = no_photo_features(self.model)
-    return self._no_photo
+def _no_photo_features(self:Captioner, n:int=NO_PHOTOS, # made-up photos (0: the average photo), as `no_photo_features`
+                      ) -> torch.Tensor:
+    "The features that stand for no photo in a caption's rate (`no_photo_features`), made once for each `n`."
+    if n not in self._no_photo: self._no_photo[n] = no_photo_features(self.model, n)
+    return self._no_photo[n]
 
 @patch
 def _confidences(self:Captioner, feats:torch.Tensor, hyps:list, wanted:bool=True) -> list[dict]:
@@ -90,7 +91,7 @@ def _confidences(self:Captioner, feats:torch.Tensor, hyps:list, wanted:bool=True
     if not wanted or self.confidence is None: return [{}] * sum(map(len, hyps))
     if len(self._priors) > PRIORS_KEPT: self._priors.clear()
     rs = rate_tokens(self.model, feats.float(), [t for hs in hyps for t, _ in hs], [i for i, hs in enumerate(hyps) for _ in hs],
-                     self._no_photo_features(), prior_cache=self._priors)
+                     self._no_photo_features(self.confidence.get('no_photos', NO_PHOTOS)), prior_cache=self._priors)
     return [dict(confidence=round(p, 4)) for p in apply_confidence(self.confidence, rs)]
 
 @patch

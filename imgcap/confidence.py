@@ -20,19 +20,20 @@ from .features import compute_features
 if TYPE_CHECKING: import pandas as pd
 
 # %% auto #0
-__all__ = ['NO_PHOTOS', 'CONFIDENCE_FEATURES', 'no_photo_features', 'no_photo_logprob', 'rate_tokens', 'rate', 'caption_cider',
-           'human_cider', 'fit_confidence', 'apply_confidence', 'roc_auc', 'calibration_error',
+__all__ = ['NO_PHOTOS', 'CONFIDENCE_FEATURES', 'CONFIDENCE_NO_PHOTOS', 'no_photo_features', 'no_photo_logprob', 'rate_tokens',
+           'rate', 'caption_cider', 'human_cider', 'fit_confidence', 'apply_confidence', 'roc_auc', 'calibration_error',
            'cross_validated_confidence', 'plot_reliability', 'calibrate_confidence', 'stored_confidence',
            'record_confidence', 'rate_scorer']
 
 # %% ../nbs/08a_confidence.ipynb #6a604314
-NO_PHOTOS = 8  # made-up photos the log-probability with no photo is averaged over
+NO_PHOTOS = 8  # made-up photos the rate's log-probability with no photo is averaged over
 
 def no_photo_features(model, # a `ShowTell` (its training-feature statistics are used)
-                      n:int=NO_PHOTOS, # how many made-up photos
+                      n:int=NO_PHOTOS, # how many made-up photos (0: the average photo itself)
                       seed:int=0) -> torch.Tensor:
-    "Features `[n, regions, dim]` of `n` made-up photos, each value drawn around the training features' mean with their spread: the same on every call."
-    if n < 1: raise ImgcapError(f'no-photo features need at least one made-up photo, got {n}')
+    "Features `[max(n, 1), regions, dim]` standing for no photo: `n` made-up photos, each value drawn around the training features' mean with their spread (the same on every call), or for `n=0` the mean itself."
+    if type(n) is not int or n < 0: raise ImgcapError(f'no-photo features need 0 (the average photo) or more made-up photos, got {n!r}')
+    if n == 0: return model.feat_mean[None].clone()
     z = torch.randn(n, *model.feat_mean.shape, generator=torch.Generator().manual_seed(seed))
     return (model.feat_mean.cpu() + z * model.feat_std.cpu()).to(model.feat_mean.device)
 
@@ -103,6 +104,7 @@ def human_cider(refs:dict, # photo -> its reference captions (raw text)
 
 # %% ../nbs/08a_confidence.ipynb #782be43e
 CONFIDENCE_FEATURES = ('logprob', 'rate', 'tokens')  # what the confidence reads from a caption's rating
+CONFIDENCE_NO_PHOTOS = 0  # the confidence's rate takes the average photo for no photo: one pass a caption ("The confidence's no photo")
 
 def _feature_matrix(ratings:list[dict], features) -> np.ndarray:
     try: return np.array([[float(r[f]) for f in features] for r in ratings], dtype=float).reshape(len(ratings), len(features))
@@ -190,6 +192,7 @@ def calibrate_confidence(model, vocab, # a loaded model and its vocabulary (`img
                          split:str='val', beam:int=3, # the photos whose captions it is fitted on; the decoding that captions them
                          good_cider:float|None=None, # the CIDEr-D a good caption reaches (default: the median of `human_cider` on the split)
                          l2:float=1.0, folds:int=5, # ridge penalty; folds of the cross-validation
+                         no_photos:int=CONFIDENCE_NO_PHOTOS, # the rate's no photo (`no_photo_features`): recorded, and used whenever the confidence is applied
                          batch_size:int=100, progress:bool=False) -> tuple[dict, pd.DataFrame]:
     "Fit the confidence on the model's captions of a split: the parameters (with the cross-validated AUC and calibration error), and a table of the captions."
     import pandas as pd
@@ -201,13 +204,13 @@ def calibrate_confidence(model, vocab, # a loaded model and its vocabulary (`img
     feats = compute_features(cd.image_dir, names, c.encoder, grid=c.grid, flip=c.flip, progress=progress).get(names)
     toks = [h[0].tokens for i in range(0, len(names), batch_size)
             for h in beam_search(model, feats[i:i + batch_size].to(dev), beam=beam, max_len=c.max_len)]
-    ratings = rate_tokens(model, feats, toks)
+    ratings = rate_tokens(model, feats, toks, no_photo=no_photo_features(model, no_photos))
     refs = cd.references(names)
     caps = {n: vocab.decode(t) for n, t in zip(names, toks)}
     cider, bar = caption_cider(refs, caps), float(np.median(human_cider(refs)) if good_cider is None else good_cider)
     good = [x >= bar for x in cider]
     cv = cross_validated_confidence(ratings, good, folds, l2=l2)
-    params = dict(fit_confidence(ratings, good, l2), split=split, photos=len(names), beam=beam, no_photos=NO_PHOTOS,
+    params = dict(fit_confidence(ratings, good, l2), split=split, photos=len(names), beam=beam, no_photos=no_photos,
                   good_cider=round(bar, 4), good_share=round(float(np.mean(good)), 4),
                   auc=round(roc_auc(cv, good), 4), ece=round(calibration_error(cv, good), 4))
     table = pd.DataFrame(dict(image=names, caption=list(caps.values()), cider=cider, good=good,
@@ -243,8 +246,12 @@ def rate_scorer(model, vocab, # a loaded model and its vocabulary (`imgcap.model
         names = sorted(set(pairs['image']))
         feats = compute_features(image_dir, names, c.encoder, grid=c.grid, flip=c.flip, progress=progress).get(names)
         at = {n: i for i, n in enumerate(names)}
-        rs = rate(model, vocab, feats, list(pairs['caption']), [at[n] for n in pairs['image']], no_photo)
+        caps, rows = list(pairs['caption']), [at[n] for n in pairs['image']]
+        rs = rate(model, vocab, feats, caps, rows, no_photo)
         out = {'rate (PMI, no references)': [r['rate'] for r in rs], 'log-probability (no references)': [r['logprob'] for r in rs]}
-        if confidence is not None: out['confidence (no references)'] = apply_confidence(confidence, rs)
+        if confidence is not None:  # rated with the no photo the confidence was fitted with
+            n = confidence.get('no_photos', NO_PHOTOS)
+            same = no_photo is None and n == NO_PHOTOS
+            out['confidence (no references)'] = apply_confidence(confidence, rs if same else rate(model, vocab, feats, caps, rows, no_photo_features(model, n)))
         return out
     return score
