@@ -236,13 +236,19 @@ def class_words(vocab:Vocab|None=None, # keep only the words it has (None: all w
     return out
 
 # %% ../nbs/04a_imagenet.ipynb #083765e9
-def word_matrix(vocab:Vocab, # the captioner's vocabulary
-               ) -> torch.Tensor:
-    "A `[1000, len(vocab)]` 0/1 matrix: which vocabulary words each ImageNet class gives (`class_words`)."
+@functools.lru_cache(maxsize=8)
+def _word_matrix(itos:tuple[str, ...]) -> torch.Tensor:
+    "`word_matrix` of the vocabulary `itos`, made once (decoding asks for it every batch): not to be changed."
+    vocab = Vocab(list(itos))
     m = torch.zeros(1000, len(vocab))
     for i, ws in enumerate(class_words(vocab)):
         for w in ws: m[i, vocab.stoi[w]] = 1.
     return m
+
+def word_matrix(vocab:Vocab, # the captioner's vocabulary
+               ) -> torch.Tensor:
+    "A `[1000, len(vocab)]` 0/1 matrix: which vocabulary words each ImageNet class gives (`class_words`)."
+    return _word_matrix(tuple(vocab.itos)).clone()
 
 def word_probs(feats:torch.Tensor, # features as `class_probs` takes them
                vocab:Vocab, # the captioner's vocabulary
@@ -250,7 +256,7 @@ def word_probs(feats:torch.Tensor, # features as `class_probs` takes them
               ) -> torch.Tensor:
     "`[n, len(vocab)]`: each vocabulary word's probability in each photo, summed over the classes that give it."
     p = class_probs(feats, encoder)
-    return p @ word_matrix(vocab).to(p.device)
+    return p @ _word_matrix(tuple(vocab.itos)).to(p.device)
 
 # %% ../nbs/04a_imagenet.ipynb #c0a7955f
 def image_words(feats:torch.Tensor, # features as `class_probs` takes them, one row a photo
