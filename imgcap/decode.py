@@ -12,7 +12,7 @@ import torch
 from .core import ImgcapError
 from .text import PAD, BOS, EOS, Vocab
 from .model import next_logprobs
-from .imagenet import word_probs
+from .imagenet import word_probs, WORD_THRESHOLD
 
 # %% auto #0
 __all__ = ['greedy', 'Hypothesis', 'beam_search', 'check_imagenet_boost', 'imagenet_bias', 'sample', 'strip_eos',
@@ -23,6 +23,8 @@ __all__ = ['greedy', 'Hypothesis', 'beam_search', 'check_imagenet_boost', 'image
 def _log_norm(logits:torch.Tensor) -> torch.Tensor:
     "Each row's log-normaliser in float32: `logits - _log_norm(logits)[..., None]` are the log-probabilities."
     return logits.float().logsumexp(-1)
+
+_BIAS_FROM = 1  # the first step a `bias` counts at: from a caption's second word (see `imagenet_bias`)
 
 def greedy(model, feats:torch.Tensor, # `[b, regions, dim]` image features
            max_len:int=20,
@@ -36,14 +38,14 @@ def greedy(model, feats:torch.Tensor, # `[b, regions, dim]` image features
         score = torch.zeros(b, device=dev)
         rows = torch.arange(b, device=dev)  # the photos still being captioned
         tok = torch.full((b,), BOS, dtype=torch.long, device=dev)
-        left = None if bias is None else bias.float().clone()  # each photo's bias on the words its caption has not said yet
+        left = None if bias is None else bias.float().clone()  # each photo's bias, until its caption says a word the bias raises
         for t in range(max_len + 1):
             logits, state = model.step_logits(tok, img, state)
-            if left is not None: logits = logits + left[rows]
+            if left is not None and t >= _BIAS_FROM: logits = logits + left[rows]
             best, tok = (logits[:, EOS], torch.full_like(tok, EOS)) if t == max_len else logits.max(-1)  # out of room: end here
             score[rows] += best.float() - _log_norm(logits)
             out[rows, t] = tok
-            if left is not None: left[rows, tok] = 0.
+            if left is not None: left[rows] = left[rows] * (left[rows, tok] <= 0)[:, None]  # said one: the bias is spent
             live = tok != EOS
             n = int(live.sum())
             if n == 0: break
@@ -92,12 +94,12 @@ def beam_search(model, feats:torch.Tensor, # `[b, regions, dim]` image features
         final_score, final_seqs = score.clone(), seqs.clone()  # each photo's beams, once they have all ended
         rows = torch.arange(b, device=dev)  # the photos still searching
         ended = torch.full((k,), float('-inf'), device=dev); ended[0] = 0.  # a finished beam's continuations: <eos> only
-        left = None if bias is None else bias.float()[:, None].repeat(1, k, 1)  # each beam's bias on the words it has not said yet
+        left = None if bias is None else bias.float()[:, None].repeat(1, k, 1)  # each beam's bias, until it says a word the bias raises
         for t in range(L):
             logits, state = model.step_logits(tok, img, state)
             n, V = len(rows), logits.shape[-1]
             logits = logits.view(n, k, V)
-            if left is not None: logits = logits + left
+            if left is not None and t >= _BIAS_FROM: logits = logits + left
             norm = _log_norm(logits)[..., None]
             if t == max_len:  # out of room: every live beam must end now
                 lp, word = logits[..., EOS:EOS + 1].float() - norm, torch.full((n, k, 1), EOS, device=dev)
@@ -111,7 +113,9 @@ def beam_search(model, feats:torch.Tensor, # `[b, regions, dim]` image features
             src, w = idx // lp.shape[-1], word.view(n, -1).gather(1, idx)
             done = done.gather(1, src) | (w == EOS)
             seqs = seqs.gather(1, src[..., None].expand(-1, -1, L)); seqs[..., t] = w
-            if left is not None: left = left.gather(1, src[..., None].expand(-1, -1, V)).scatter_(2, w[..., None], 0.)
+            if left is not None:
+                left = left.gather(1, src[..., None].expand(-1, -1, V))
+                left = left * (left.gather(2, w[..., None]) <= 0)  # said one: the bias is spent
             state = tuple(s[:, (src + k * torch.arange(n, device=dev)[:, None]).view(-1)] for s in state)
             tok = w.view(-1)
             if trace is not None: trace.append(dict(rows=rows.tolist(), src=src.tolist(), word=w.tolist(), score=score.tolist()))
@@ -128,7 +132,7 @@ def beam_search(model, feats:torch.Tensor, # `[b, regions, dim]` image features
     return [_best_first([Hypothesis(s[:s.index(EOS)] if EOS in s else s, lp, lp) for s, lp in zip(ss, ls)], alpha, n_best)
             for ss, ls in zip(seqs, scores)]
 
-# %% ../nbs/07_decode.ipynb #512483f3
+# %% ../nbs/07_decode.ipynb #63369882
 def check_imagenet_boost(strength) -> float:
     "`strength` as it is, or `ImgcapError` unless it is a number of 0 or more."
     if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not (math.isfinite(strength) and strength >= 0):
@@ -139,9 +143,11 @@ def imagenet_bias(feats:torch.Tensor, # `[b, regions, dim]` features of a Lite e
                   vocab:Vocab, # the model's vocabulary
                   strength:float, # a word's logit rises by `strength` x its probability in the photo
                   encoder:str='lite0', # the Lite encoder the features came from
+                  threshold:float=WORD_THRESHOLD, # words less likely than this are not raised
                  ) -> torch.Tensor:
-    "`[b, len(vocab)]` logit additions that bring each photo's ImageNet words (`word_probs`) into its caption."
-    return check_imagenet_boost(strength) * word_probs(feats, vocab, encoder)
+    "`[b, len(vocab)]` logit additions that bring each photo's ImageNet words (`word_probs`, those of `image_words`) into its caption."
+    p = word_probs(feats, vocab, encoder)
+    return check_imagenet_boost(strength) * p * (p >= threshold)
 
 # %% ../nbs/07_decode.ipynb #a12fc676
 def sample(model, feats:torch.Tensor, n:int=1, # captions per photo

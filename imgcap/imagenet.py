@@ -17,8 +17,8 @@ from .text import Vocab, tokenize
 if TYPE_CHECKING: from PIL import Image
 
 # %% auto #0
-__all__ = ['CLASS_FAMILIES', 'CLASS_RENAMES', 'imagenet_classes', 'classifier_head', 'class_probs', 'class_words', 'word_matrix',
-           'word_probs', 'image_words', 'everyday_photos']
+__all__ = ['CLASS_FAMILIES', 'CLASS_RENAMES', 'WORD_THRESHOLD', 'imagenet_classes', 'classifier_head', 'class_probs',
+           'class_words', 'word_matrix', 'word_probs', 'image_words', 'everyday_photos']
 
 # %% ../nbs/04a_imagenet.ipynb #e4ea2b4d
 @functools.cache
@@ -259,10 +259,12 @@ def word_probs(feats:torch.Tensor, # features as `class_probs` takes them
     return p @ _word_matrix(tuple(vocab.itos)).to(p.device)
 
 # %% ../nbs/04a_imagenet.ipynb #c0a7955f
+WORD_THRESHOLD = 0.3  # the least probability of a word the classifier is taken to see (`image_words`, `imgcap.decode.imagenet_bias`)
+
 def image_words(feats:torch.Tensor, # features as `class_probs` takes them, one row a photo
                 vocab:Vocab, # the captioner's vocabulary
                 encoder:str='lite0', # the Lite encoder the features came from
-                threshold:float=0.3, # a word's least probability (summed over the classes that give it)
+                threshold:float=WORD_THRESHOLD, # a word's least probability (summed over the classes that give it)
                 top:int=3, # at most this many words a photo
                ) -> list[dict[str, float]]:
     "The confident ImageNet words of each photo, `{word: probability}`, likeliest first."
