@@ -468,7 +468,7 @@ def _caption_options(s:argparse.ArgumentParser):
     g.add_argument('--block-trigrams', action='store_true', help='beam search never repeats a three-word phrase')
     g.add_argument('--length-penalty', type=float, default=dec['alpha'].default, metavar='ALPHA', help='rank beams by log-probability / length**ALPHA (default %(default)s: plain sum)')
     g.add_argument('--imagenet-boost', type=_nonnegative_float, default=dec['imagenet_boost'].default, metavar='S',
-                   help="bring in the words the encoder's ImageNet classifier sees: each one's logit rises by S x its probability until said (default %(default)s: off)")
+                   help="bring in the words the encoder's ImageNet classifier sees: their logits rise by S x their probability until one is said (default %(default)s: off; 24 for photos unlike Flickr8k's)")
     g.add_argument('--temperature', type=_positive_float, help='sample captions at this temperature instead of beam search')
     g.add_argument('--top-p', type=_fraction, default=dec['top_p'].default, help='with --temperature: nucleus sampling, keep this share of probability (default %(default)s)')
     g.add_argument('--seed', type=_seed, help='with --temperature: random seed, for repeatable samples')

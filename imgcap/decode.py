@@ -28,7 +28,7 @@ _BIAS_FROM = 1  # the first step a `bias` counts at: from a caption's second wor
 
 def greedy(model, feats:torch.Tensor, # `[b, regions, dim]` image features
            max_len:int=20,
-           bias:torch.Tensor|None=None, # `[b, vocab]` added to each photo's next-word logits until the caption has the word (e.g. `imagenet_bias`)
+           bias:torch.Tensor|None=None, # `[b, vocab]` added to each photo's next-word logits, from the second word until a word it raises is said (e.g. `imagenet_bias`)
           ) -> tuple[list[list[int]], torch.Tensor]:
     "Greedy captions of a batch: token ids per photo and their log-probabilities."
     b, dev = feats.shape[0], feats.device
@@ -79,7 +79,7 @@ def beam_search(model, feats:torch.Tensor, # `[b, regions, dim]` image features
                 max_len:int=20, alpha:float=0.0, # longest caption; length penalty exponent
                 block_trigrams:bool=False,
                 trace:list|None=None, # if a list, each step's search state is appended to it
-                bias:torch.Tensor|None=None, # `[b, vocab]` added to each photo's next-word logits until the caption has the word (e.g. `imagenet_bias`)
+                bias:torch.Tensor|None=None, # `[b, vocab]` added to each photo's next-word logits, from the second word until a word it raises is said (e.g. `imagenet_bias`)
                ) -> list[list[Hypothesis]]:
     "Batched beam search: for each photo the `n_best` captions, best first."
     if n_best > beam: raise ImgcapError(f'n_best ({n_best}) cannot exceed the beam size ({beam})')
