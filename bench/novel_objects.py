@@ -8,17 +8,17 @@ what remains (the default recipe, cross-entropy stage only; its vocabulary is bu
 2. reports `mention_f1` (DCC's F1 per object and the CIDEr of the photos naming it) on the test photos, without and
    with the boost, and a few examples.
 
-    OMP_NUM_THREADS=1 python bench/novel_objects.py --out /tmp/novel      # trains first when OUT has no model (~15 min, one core)
+    OMP_NUM_THREADS=1 python bench/novel_objects.py --out /tmp/novel      # trains first when OUT has no model (~16 min, one core)
 
 `--in-domain` instead measures what the boost costs on Flickr8k itself, with the shipped model (or `--model`) and the
 captioner's own encoder as `imgcap evaluate` runs it: all metrics on val at each strength, the strength with the best
 val CIDEr chosen, then test once without and with it.
 
-    OMP_NUM_THREADS=1 python bench/novel_objects.py --in-domain --strengths 0,1,2,4,8
+    OMP_NUM_THREADS=1 python bench/novel_objects.py --in-domain --strengths 0,1,2,4,8,24
 
 Prints markdown tables. Needs the Flickr8k folder ($IMGCAP_DATA) and its Lite0 feature cache ($IMGCAP_CACHE).
 """
-import argparse, json, sys, time, warnings
+import argparse, sys, time, warnings
 from pathlib import Path
 
 import torch
