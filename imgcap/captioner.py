@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from .core import ImgcapError, default_device
 from .model import load_model
 from .features import ImageEncoder, DTYPES
-from .decode import beam_search, greedy, sample, strip_eos
+from .decode import beam_search, greedy, sample, strip_eos, imagenet_bias, check_imagenet_boost
 from .confidence import rate as rate_captions, rate_tokens, apply_confidence, stored_confidence, no_photo_features, NO_PHOTOS
 
 # %% auto #0
@@ -72,9 +72,10 @@ class Captioner:
     def __repr__(self): return f'Captioner({self.name}, {self.model.cfg.encoder}, vocab={len(self.vocab)}, device={self.device}, precision={self.precision})'
 
 # %% ../nbs/10_captioner.ipynb #093911ce
-def _check_decoding(beam:int=1, n_best:int=1, temperature=None, **_):
+def _check_decoding(beam:int=1, n_best:int=1, temperature=None, imagenet_boost:float=0., **_):
     if beam < 1 or n_best < 1: raise ImgcapError(f'beam and n_best must be at least 1 (got beam={beam}, n_best={n_best})')
     if n_best > beam and temperature is None: raise ImgcapError(f'n_best ({n_best}) cannot exceed the beam size ({beam})')
+    if check_imagenet_boost(imagenet_boost) and temperature is not None: raise ImgcapError('imagenet_boost goes with beam search, not with sampling (temperature)')
 
 PRIORS_KEPT = 100_000  # distinct captions whose no-photo log-probability a captioner keeps (a float each)
 
@@ -100,11 +101,13 @@ def caption_features(self:Captioner, feats:torch.Tensor, # `[b, regions, dim]` f
                      beam:int=DEFAULT_BEAM, n_best:int=1, max_len:int|None=None, alpha:float=0.0,
                      block_trigrams:bool=False, temperature:float|None=None, top_p:float=1.0, seed:int|None=None,
                      confidence:bool=True, # give each caption its confidence, when the model carries a calibration
+                     imagenet_boost:float=0., # bring the encoder's ImageNet words in: their logits rise by this x their probability (`imagenet_bias`)
                     ) -> list[dict]:
     "Captions of pre-computed features, as dicts with `caption`, `logprob` and optional `alternatives`."
-    _check_decoding(beam, n_best, temperature)
+    _check_decoding(beam, n_best, temperature, imagenet_boost)
     max_len = max_len or self.model.cfg.max_len
     feats = feats.to(self.device)
+    bias = imagenet_bias(feats.float(), self.vocab, imagenet_boost, self.model.cfg.encoder) if imagenet_boost else None  # in float32
     with self.lock, self.autocast():
         if temperature is not None:
             g = torch.Generator(device=self.device).manual_seed(seed) if seed is not None else None
@@ -113,7 +116,7 @@ def caption_features(self:Captioner, feats:torch.Tensor, # `[b, regions, dim]` f
             hyps = [[(seqs[i * n_best + j], tot[i * n_best + j]) for j in range(n_best)] for i in range(len(feats))]
         else:
             hyps = [[(h.tokens, h.logprob) for h in hs] for hs in
-                    beam_search(self.model, feats, beam=beam, n_best=n_best, max_len=max_len, alpha=alpha, block_trigrams=block_trigrams)]
+                    beam_search(self.model, feats, beam=beam, n_best=n_best, max_len=max_len, alpha=alpha, block_trigrams=block_trigrams, bias=bias)]
     with self.lock: conf = iter(self._confidences(feats, hyps, confidence))  # outside autocast
     out = []
     for hs in hyps:

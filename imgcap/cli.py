@@ -57,6 +57,7 @@ def _positive(s:str) -> int: return _number(s, int, 1, what='a positive whole nu
 def _positive_float(s:str) -> float: return _number(s, float, 0, lo_open=True, what='a positive number')
 def _fraction(s:str) -> float: return _number(s, float, 0, 1, lo_open=True, what='a number over 0 and at most 1')
 def _probability(s:str) -> float: return _number(s, float, 0, 1, what='a number from 0 to 1')
+def _nonnegative_float(s:str) -> float: return _number(s, float, 0, what='a number of 0 or more')
 def _seed(s:str) -> int: return _number(s, int, 0, 2**63 - 1, what='a whole number from 0 to 2**63-1')
 def _port(s:str) -> int: return _number(s, int, 1, 65535, what='a port number from 1 to 65535')
 
@@ -200,6 +201,7 @@ def _check_caption_args(args):
     if args.engine == 'ray': _check_ray_caption_args(args)
     elif args.format and args.format not in FORMATS: p.error(f'--format {args.format} goes with --engine ray')
     if args.n_best > args.beam: p.error(f'--n-best ({args.n_best}) cannot be more than --beam ({args.beam})')
+    if args.imagenet_boost and args.temperature is not None: p.error('--imagenet-boost goes with beam search, not with --temperature')
     if args.backup and not args.write_metadata: p.error('--backup goes with --write-metadata')
     if args.template and not (args.sidecar or args.write_metadata): p.error('--template shapes caption files and metadata: add --sidecar or --write-metadata')
     if args.resume and not args.output: p.error('--resume carries on a --format jsonl --output FILE (caption files and metadata are resumed without it)')
@@ -207,7 +209,7 @@ def _check_caption_args(args):
 def _decoding(args) -> dict:
     "The decoding settings of `Captioner.caption` that the options give."
     return dict(beam=args.beam, n_best=args.n_best, temperature=args.temperature, top_p=args.top_p, seed=args.seed,
-                block_trigrams=args.block_trigrams, alpha=args.length_penalty)
+                block_trigrams=args.block_trigrams, alpha=args.length_penalty, imagenet_boost=args.imagenet_boost)
 
 def _named(error:str, image:str) -> str:
     "A photo's error message, naming the photo first."
@@ -465,6 +467,8 @@ def _caption_options(s:argparse.ArgumentParser):
     g.add_argument('--n-best', type=_positive, default=1, metavar='K', help='also give the K best captions with their log-probabilities')
     g.add_argument('--block-trigrams', action='store_true', help='beam search never repeats a three-word phrase')
     g.add_argument('--length-penalty', type=float, default=dec['alpha'].default, metavar='ALPHA', help='rank beams by log-probability / length**ALPHA (default %(default)s: plain sum)')
+    g.add_argument('--imagenet-boost', type=_nonnegative_float, default=dec['imagenet_boost'].default, metavar='S',
+                   help="bring in the words the encoder's ImageNet classifier sees: their logits rise by S x their probability until one is said (default %(default)s: off; 24 for photos unlike Flickr8k's)")
     g.add_argument('--temperature', type=_positive_float, help='sample captions at this temperature instead of beam search')
     g.add_argument('--top-p', type=_fraction, default=dec['top_p'].default, help='with --temperature: nucleus sampling, keep this share of probability (default %(default)s)')
     g.add_argument('--seed', type=_seed, help='with --temperature: random seed, for repeatable samples')

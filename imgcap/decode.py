@@ -10,21 +10,26 @@ from dataclasses import dataclass
 import torch
 
 from .core import ImgcapError
-from .text import PAD, BOS, EOS
+from .text import PAD, BOS, EOS, Vocab
 from .model import next_logprobs
+from .imagenet import word_probs, WORD_THRESHOLD
 
 # %% auto #0
-__all__ = ['greedy', 'Hypothesis', 'beam_search', 'sample', 'strip_eos', 'token_logprobs', 'caption_logprob', 'decode_rate',
-           'plot_word_probs', 'plot_beam_tree', 'beam_sweep', 'temperature_sweep', 'plot_beam_sweep',
-           'plot_temperature_sweep']
+__all__ = ['greedy', 'Hypothesis', 'beam_search', 'check_imagenet_boost', 'imagenet_bias', 'sample', 'strip_eos',
+           'token_logprobs', 'caption_logprob', 'decode_rate', 'plot_word_probs', 'plot_beam_tree', 'beam_sweep',
+           'temperature_sweep', 'plot_beam_sweep', 'plot_temperature_sweep']
 
 # %% ../nbs/07_decode.ipynb #f16c29b4
 def _log_norm(logits:torch.Tensor) -> torch.Tensor:
     "Each row's log-normaliser in float32: `logits - _log_norm(logits)[..., None]` are the log-probabilities."
     return logits.float().logsumexp(-1)
 
+_BIAS_FROM = 1  # the first step a `bias` counts at: from a caption's second word (see `imagenet_bias`)
+
 def greedy(model, feats:torch.Tensor, # `[b, regions, dim]` image features
-           max_len:int=20) -> tuple[list[list[int]], torch.Tensor]:
+           max_len:int=20,
+           bias:torch.Tensor|None=None, # `[b, vocab]` added to each photo's next-word logits, from the second word until a word it raises is said (e.g. `imagenet_bias`)
+          ) -> tuple[list[list[int]], torch.Tensor]:
     "Greedy captions of a batch: token ids per photo and their log-probabilities."
     b, dev = feats.shape[0], feats.device
     with torch.inference_mode():
@@ -33,11 +38,14 @@ def greedy(model, feats:torch.Tensor, # `[b, regions, dim]` image features
         score = torch.zeros(b, device=dev)
         rows = torch.arange(b, device=dev)  # the photos still being captioned
         tok = torch.full((b,), BOS, dtype=torch.long, device=dev)
+        left = None if bias is None else bias.float().clone()  # each photo's bias, until its caption says a word the bias raises
         for t in range(max_len + 1):
             logits, state = model.step_logits(tok, img, state)
+            if left is not None and t >= _BIAS_FROM: logits = logits + left[rows]
             best, tok = (logits[:, EOS], torch.full_like(tok, EOS)) if t == max_len else logits.max(-1)  # out of room: end here
             score[rows] += best.float() - _log_norm(logits)
             out[rows, t] = tok
+            if left is not None: left[rows] = left[rows] * (left[rows, tok] <= 0)[:, None]  # said one: the bias is spent
             live = tok != EOS
             n = int(live.sum())
             if n == 0: break
@@ -71,6 +79,7 @@ def beam_search(model, feats:torch.Tensor, # `[b, regions, dim]` image features
                 max_len:int=20, alpha:float=0.0, # longest caption; length penalty exponent
                 block_trigrams:bool=False,
                 trace:list|None=None, # if a list, each step's search state is appended to it
+                bias:torch.Tensor|None=None, # `[b, vocab]` added to each photo's next-word logits, from the second word until a word it raises is said (e.g. `imagenet_bias`)
                ) -> list[list[Hypothesis]]:
     "Batched beam search: for each photo the `n_best` captions, best first."
     if n_best > beam: raise ImgcapError(f'n_best ({n_best}) cannot exceed the beam size ({beam})')
@@ -85,10 +94,12 @@ def beam_search(model, feats:torch.Tensor, # `[b, regions, dim]` image features
         final_score, final_seqs = score.clone(), seqs.clone()  # each photo's beams, once they have all ended
         rows = torch.arange(b, device=dev)  # the photos still searching
         ended = torch.full((k,), float('-inf'), device=dev); ended[0] = 0.  # a finished beam's continuations: <eos> only
+        left = None if bias is None else bias.float()[:, None].repeat(1, k, 1)  # each beam's bias, until it says a word the bias raises
         for t in range(L):
             logits, state = model.step_logits(tok, img, state)
             n, V = len(rows), logits.shape[-1]
             logits = logits.view(n, k, V)
+            if left is not None and t >= _BIAS_FROM: logits = logits + left
             norm = _log_norm(logits)[..., None]
             if t == max_len:  # out of room: every live beam must end now
                 lp, word = logits[..., EOS:EOS + 1].float() - norm, torch.full((n, k, 1), EOS, device=dev)
@@ -102,6 +113,9 @@ def beam_search(model, feats:torch.Tensor, # `[b, regions, dim]` image features
             src, w = idx // lp.shape[-1], word.view(n, -1).gather(1, idx)
             done = done.gather(1, src) | (w == EOS)
             seqs = seqs.gather(1, src[..., None].expand(-1, -1, L)); seqs[..., t] = w
+            if left is not None:
+                left = left.gather(1, src[..., None].expand(-1, -1, V))
+                left = left * (left.gather(2, w[..., None]) <= 0)  # said one: the bias is spent
             state = tuple(s[:, (src + k * torch.arange(n, device=dev)[:, None]).view(-1)] for s in state)
             tok = w.view(-1)
             if trace is not None: trace.append(dict(rows=rows.tolist(), src=src.tolist(), word=w.tolist(), score=score.tolist()))
@@ -112,10 +126,28 @@ def beam_search(model, feats:torch.Tensor, # `[b, regions, dim]` image features
                 if m == n: break
                 keep = ~fin; kk = keep.repeat_interleave(k)
                 rows, score, done, seqs = rows[keep], score[keep], done[keep], seqs[keep]
+                if left is not None: left = left[keep]
                 img, tok, state = img[kk], tok[kk], tuple(s[:, kk] for s in state)
         scores, seqs = final_score.tolist(), final_seqs.tolist()
     return [_best_first([Hypothesis(s[:s.index(EOS)] if EOS in s else s, lp, lp) for s, lp in zip(ss, ls)], alpha, n_best)
             for ss, ls in zip(seqs, scores)]
+
+# %% ../nbs/07_decode.ipynb #63369882
+def check_imagenet_boost(strength) -> float:
+    "`strength` as it is, or `ImgcapError` unless it is a number of 0 or more."
+    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not (math.isfinite(strength) and strength >= 0):
+        raise ImgcapError(f'imagenet_boost must be a number of 0 or more (got {strength!r})')
+    return strength
+
+def imagenet_bias(feats:torch.Tensor, # `[b, regions, dim]` features of a Lite encoder (region 0: the whole photo)
+                  vocab:Vocab, # the model's vocabulary
+                  strength:float, # a word's logit rises by `strength` x its probability in the photo
+                  encoder:str='lite0', # the Lite encoder the features came from
+                  threshold:float=WORD_THRESHOLD, # words less likely than this are not raised
+                 ) -> torch.Tensor:
+    "`[b, len(vocab)]` logit additions that bring each photo's ImageNet words (`word_probs`, those of `image_words`) into its caption."
+    p = word_probs(feats, vocab, encoder)
+    return check_imagenet_boost(strength) * p * (p >= threshold)
 
 # %% ../nbs/07_decode.ipynb #a12fc676
 def sample(model, feats:torch.Tensor, n:int=1, # captions per photo

@@ -17,8 +17,8 @@ from .text import Vocab, tokenize
 if TYPE_CHECKING: from PIL import Image
 
 # %% auto #0
-__all__ = ['CLASS_FAMILIES', 'CLASS_RENAMES', 'imagenet_classes', 'classifier_head', 'class_probs', 'class_words', 'word_matrix',
-           'word_probs', 'image_words', 'everyday_photos']
+__all__ = ['CLASS_FAMILIES', 'CLASS_RENAMES', 'WORD_THRESHOLD', 'imagenet_classes', 'classifier_head', 'class_probs',
+           'class_words', 'word_matrix', 'word_probs', 'image_words', 'everyday_photos']
 
 # %% ../nbs/04a_imagenet.ipynb #e4ea2b4d
 @functools.cache
@@ -236,13 +236,19 @@ def class_words(vocab:Vocab|None=None, # keep only the words it has (None: all w
     return out
 
 # %% ../nbs/04a_imagenet.ipynb #083765e9
-def word_matrix(vocab:Vocab, # the captioner's vocabulary
-               ) -> torch.Tensor:
-    "A `[1000, len(vocab)]` 0/1 matrix: which vocabulary words each ImageNet class gives (`class_words`)."
+@functools.lru_cache(maxsize=8)
+def _word_matrix(itos:tuple[str, ...]) -> torch.Tensor:
+    "`word_matrix` of the vocabulary `itos`, made once (decoding asks for it every batch): not to be changed."
+    vocab = Vocab(list(itos))
     m = torch.zeros(1000, len(vocab))
     for i, ws in enumerate(class_words(vocab)):
         for w in ws: m[i, vocab.stoi[w]] = 1.
     return m
+
+def word_matrix(vocab:Vocab, # the captioner's vocabulary
+               ) -> torch.Tensor:
+    "A `[1000, len(vocab)]` 0/1 matrix: which vocabulary words each ImageNet class gives (`class_words`)."
+    return _word_matrix(tuple(vocab.itos)).clone()
 
 def word_probs(feats:torch.Tensor, # features as `class_probs` takes them
                vocab:Vocab, # the captioner's vocabulary
@@ -250,13 +256,15 @@ def word_probs(feats:torch.Tensor, # features as `class_probs` takes them
               ) -> torch.Tensor:
     "`[n, len(vocab)]`: each vocabulary word's probability in each photo, summed over the classes that give it."
     p = class_probs(feats, encoder)
-    return p @ word_matrix(vocab).to(p.device)
+    return p @ _word_matrix(tuple(vocab.itos)).to(p.device)
 
 # %% ../nbs/04a_imagenet.ipynb #c0a7955f
+WORD_THRESHOLD = 0.3  # the least probability of a word the classifier is taken to see (`image_words`, `imgcap.decode.imagenet_bias`)
+
 def image_words(feats:torch.Tensor, # features as `class_probs` takes them, one row a photo
                 vocab:Vocab, # the captioner's vocabulary
                 encoder:str='lite0', # the Lite encoder the features came from
-                threshold:float=0.3, # a word's least probability (summed over the classes that give it)
+                threshold:float=WORD_THRESHOLD, # a word's least probability (summed over the classes that give it)
                 top:int=3, # at most this many words a photo
                ) -> list[dict[str, float]]:
     "The confident ImageNet words of each photo, `{word: probability}`, likeliest first."
