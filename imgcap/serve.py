@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+import torch
 from PIL import Image
 from pydantic import BaseModel
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -39,7 +40,7 @@ class ServeConfig:
     max_upload_mb:float=10.0 # largest request (one photo or several), in MB
     max_files:int=16 # most photos in one request
     max_batch:int=8 # most photos in one model call
-    batch_wait_s:float=0.02 # after a model call, longest wait for its clients' next photos to batch them together
+    batch_wait_s:float=0.05 # after a model call, longest wait for its clients' next photos to batch them together
     decode_megapixels:float=48.0 # megapixels being decoded at once in the whole server
     decode_wait_s:float=30.0 # longest wait of a photo for its share of `decode_megapixels`, then 503
     max_connections:int=2000 # open connections; past it a new one gets 503 and is closed at once
@@ -47,6 +48,7 @@ class ServeConfig:
     body_timeout_s:float=30.0 # longest wait for the next part of a request body, else 408 and closed
     keep_alive_s:float=5.0 # an idle connection between two requests is closed after this
     precision:str='auto' # the encoder's: auto (bf16 where the hardware has it natively, else fp32), fp32, bf16 (fp16: CUDA)
+    threads:int=torch.get_num_threads() # torch threads computing captions (default: torch's own, one a core)
 
     def __post_init__(self):
         for f in fields(self):
@@ -63,8 +65,8 @@ class ServeConfig:
 class MicroBatcher:
     "Caption photos from concurrent requests together: one model call a batch, in a worker thread."
     def __init__(self, captioner:Captioner,
-                 max_batch:int=8, # most photos in one model call
-                 wait_s:float=0.02, # longest wait, after a model call, for the photos its clients send next
+                 max_batch:int=ServeConfig.max_batch, # most photos in one model call
+                 wait_s:float=ServeConfig.batch_wait_s, # longest wait, after a model call, for the photos its clients send next
                 ):
         self.captioner, self.max_batch, self.wait_s = captioner, max_batch, wait_s
         self.photos = self.batches = 0  # counters, shown by /health
@@ -524,8 +526,10 @@ def run_server(host:str='127.0.0.1', # address to listen on (0.0.0.0: every inte
         print(f'imgcap: only {fit} connections fit in the limit on open files; --max-connections lowered to {fit}', file=sys.stderr)
         app.state.config = cfg = dataclasses.replace(cfg, max_connections=fit)
     import uvicorn
+    torch.set_num_threads(cfg.threads)  # this process is the server: its threads are ours to set
     c = app.state.captioner
-    print(f'imgcap: model {c.name} ({c.model.cfg.encoder}, {c.precision}, {c.device}) on http://{host}:{port}/ (API docs at /docs)', file=sys.stderr, flush=True)
+    print(f'imgcap: model {c.name} ({c.model.cfg.encoder}, {c.precision}, {c.device}, torch threads {torch.get_num_threads()}) '
+          f'on http://{host}:{port}/ (API docs at /docs)', file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, http=GuardedH11, log_config=_log_config(), timeout_keep_alive=cfg.keep_alive_s,
                 timeout_graceful_shutdown=10)
 
