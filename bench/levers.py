@@ -16,7 +16,8 @@ Each lever changes only what the decoder reads; everything else is the default r
 Prints one JSON line: the best epoch's greedy val CIDEr-D (what training selects on) and the val BLEU-4 / METEOR /
 CIDEr of that model's greedy captions (pycocoevalcap; METEOR when Java is there). A measurement, not a test.
 
-    OMP_NUM_THREADS=1 python bench/levers.py base --out /tmp/levers      # ~10 cross-entropy epochs: 8-40 minutes on one core
+    OMP_NUM_THREADS=1 python bench/levers.py base --out /tmp/levers-base      # ~10 cross-entropy epochs: 8-40 minutes on one core
+    OMP_NUM_THREADS=1 python bench/levers.py lite2 --out /tmp/levers-lite2 --scst-epochs 8   # then 8 self-critical epochs (~3 min each)
 """
 import argparse, json, math, shutil, time
 from pathlib import Path
@@ -98,24 +99,25 @@ def mean_ap(scores:np.ndarray, labels:np.ndarray) -> float:
 
 
 def concept_probs(X:torch.Tensor, names:list, tr_df, va_df, folds:int=5) -> tuple[torch.Tensor, dict]:
-    "Each photo's concept-word probabilities: cross-fitted for the training photos, from the full model for the rest."
+    "Each photo's concept-word probabilities: cross-fitted for the training photos (`folds` 0: not), from the full model for the rest."
     row = {n: i for i, n in enumerate(names)}
     tr, va = sorted(tr_df['image'].unique()), sorted(va_df['image'].unique())
     ti, vi = torch.tensor([row[n] for n in tr]), torch.tensor([row[n] for n in va])
     words = concept_words(tr_df)
     Z = (X - X[ti].mean(0)) / X[ti].std(0).clamp_min(1e-3)
     Y = concept_targets(tr_df, tr, words)
-    P, fold = torch.zeros(len(names), len(words)), torch.arange(len(tr)) % folds
-    with torch.no_grad(): P[:] = train_concepts(Z[ti], Y)(Z).sigmoid()
-    for k in range(folds):
+    P, fold = torch.zeros(len(names), len(words)), torch.arange(len(tr)) % max(folds, 1)
+    full = train_concepts(Z[ti], Y)
+    with torch.no_grad(): P[:] = full(Z).sigmoid()
+    for k in range(folds if folds > 1 else 0):
         m = train_concepts(Z[ti[fold != k]], Y[fold != k], seed=k)
         with torch.no_grad(): P[ti[fold == k]] = m(Z[ti[fold == k]]).sigmoid()
-    info = dict(words=len(words), val_mAP=round(mean_ap(P[vi].numpy(), concept_targets(va_df, va, words).numpy()), 4),
-                train_mAP_crossfitted=round(mean_ap(P[ti].numpy(), Y.numpy()), 4))
+    info = dict(words=len(words), val_mAP=round(mean_ap(P[vi].numpy(), concept_targets(va_df, va, words).numpy()), 4))
+    if folds > 1: info['train_mAP_crossfitted'] = round(mean_ap(P[ti].numpy(), Y.numpy()), 4)
     return P, info
 
 
-def lever_features(lever:str, cd, tr_df, va_df) -> tuple[Feats, dict]:
+def lever_features(lever:str, cd, tr_df, va_df, folds:int=5) -> tuple[Feats, dict]:
     "The decoder's input for `lever`, for every photo, and what was measured on the way."
     names, info = cd.images(), {}
     load = lambda enc: torch.from_numpy(np.asarray(compute_features(cd.image_dir, names, enc, progress=False).get(names), dtype=np.float32))
@@ -124,7 +126,7 @@ def lever_features(lever:str, cd, tr_df, va_df) -> tuple[Feats, dict]:
     parts = [X]
     if 'imnet' in lever: parts.append(as_regions(class_probs(X, 'lite0'), X.shape[2]))
     if 'concept' in lever:
-        P, info = concept_probs(X, names, tr_df, va_df)
+        P, info = concept_probs(X, names, tr_df, va_df, folds)
         parts.append(as_regions(P, X.shape[2]))
     return Feats(names, torch.cat(parts, 1)), info
 
@@ -136,13 +138,14 @@ def main(argv=None):
     ap.add_argument('--epochs', type=int, default=TrainConfig.epochs)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--scores-only', action='store_true', help='score the run already in OUT (its best.safetensors) without training')
+    ap.add_argument('--scst-epochs', type=int, default=0, help='then self-critical training from the best cross-entropy model, into OUT/scst (greedy baseline)')
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     t0 = time.time()
     cd = load_captions(data_dir())
     tr_df, va_df = cd.split('train'), cd.split('val')
     va = sorted(va_df['image'].unique())
-    feats, info = lever_features(a.lever, cd, tr_df, va_df)
+    feats, info = lever_features(a.lever, cd, tr_df, va_df, folds=0 if a.scores_only else 5)  # scoring reads val photos only: no cross-fitting
     vocab = train_vocab(tr_df, 5)
     mc = CaptionConfig(vocab_size=len(vocab), n_regions=feats.arr.shape[1], feat_dim=feats.arr.shape[2])
     train = CaptionSet.from_table(tr_df, feats, vocab, max_len=mc.max_len)
@@ -150,13 +153,21 @@ def main(argv=None):
         torch.manual_seed(a.seed)
         cfg = TrainConfig(epochs=a.epochs, scst_epochs=0, seed=a.seed)
         fit(ShowTell(mc), vocab, train, va, feats.get(va), references(va_df, va, tokenize), cfg, out=a.out, progress=False, device='cpu')
-    model = load_model(Path(a.out)/'best.safetensors')[0]  # the best epoch, as written (half-precision weights)
-    hist = load_checkpoint(Path(a.out)/'checkpoint.pt')['history']
+    run = Path(a.out)
+    if a.scst_epochs:  # the second stage, from the best cross-entropy model as written
+        run = run/'scst'
+        if not a.scores_only:
+            model, _, _ = load_model(Path(a.out)/'best.safetensors')
+            cfg = TrainConfig(epochs=0, scst_epochs=a.scst_epochs, seed=a.seed)
+            fit(model, vocab, train, va, feats.get(va), references(va_df, va, tokenize), cfg, out=run,
+                train_refs=references(tr_df, sorted(tr_df['image'].unique()), tokenize), progress=False, device='cpu')
+    model = load_model(run/'best.safetensors')[0]  # the best epoch, as written (half-precision weights)
+    hist = load_checkpoint(run/'checkpoint.pt')['history']
     hist = json.loads(hist) if isinstance(hist, str) else hist
     caps = dict(zip(va, (' '.join(t) for t in decode_split(model, feats.get(va), vocab, max_len=mc.max_len))))
     s = coco_scores(cd.references(va), caps, meteor=bool(shutil.which('java')))
     best = max(hist, key=lambda h: h['val_cider'])
-    print(json.dumps(dict(lever=a.lever, seed=a.seed, regions=mc.n_regions, best_epoch=best['epoch'], val_CIDEr_D_greedy=best['val_cider'],
+    print(json.dumps(dict(lever=a.lever, seed=a.seed, regions=mc.n_regions, best_epoch=f"{best['stage']} {best['epoch']}", val_CIDEr_D_greedy=best['val_cider'],
                           **{f'val_{k}': round(v, 4) for k, v in s.items() if k in ('BLEU-4', 'METEOR', 'CIDEr')}, **info,
                           minutes=round((time.time() - t0) / 60, 1), epochs=[h['val_cider'] for h in hist])))
 

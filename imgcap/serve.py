@@ -48,7 +48,7 @@ class ServeConfig:
     body_timeout_s:float=30.0 # longest wait for the next part of a request body, else 408 and closed
     keep_alive_s:float=5.0 # an idle connection between two requests is closed after this
     precision:str='auto' # the encoder's: auto (bf16 where the hardware has it natively, else fp32), fp32, bf16 (fp16: CUDA)
-    threads:int=torch.get_num_threads() # torch threads computing captions (default: torch's own, one a core)
+    threads:int=max(1, torch.get_num_threads() - 1) # torch threads computing captions (default: one a core but one, left to HTTP and reading photos)
 
     def __post_init__(self):
         for f in fields(self):
