@@ -120,11 +120,13 @@ def distributed(device=None, # the device to train on (default: CUDA when presen
     import torch.distributed as dist
     local = int(os.environ.get('LOCAL_RANK', 0))
     if dev.type == 'cuda': dev = torch.device('cuda', local); torch.cuda.set_device(dev)
-    mine = not dist.is_initialized()
+    mine, done = not dist.is_initialized(), False
     if mine: dist.init_process_group('nccl' if dev.type == 'cuda' else 'gloo')
-    try: yield Dist(dist.get_rank(), dist.get_world_size(), dev, True, local)
+    try: yield Dist(dist.get_rank(), dist.get_world_size(), dev, True, local); done = True
     finally:
-        if mine: dist.destroy_process_group()
+        if mine:
+            if done: dist.barrier()  # leave together: no process tears the group down while another still works in it
+            dist.destroy_process_group()
 
 # %% ../nbs/09_train.ipynb #f286a1cf
 class _Terminated(Exception): pass
