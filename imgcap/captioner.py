@@ -16,10 +16,10 @@ from .core import ImgcapError, default_device
 from .model import load_model
 from .features import ImageEncoder, DTYPES
 from .decode import beam_search, greedy, sample, strip_eos, imagenet_bias, check_imagenet_boost
-from .confidence import rate as rate_captions, rate_tokens, apply_confidence, stored_confidence, no_photo_features, NO_PHOTOS
+from .confidence import rate as rate_captions, rate_tokens, rate_found, apply_confidence, stored_confidence, no_photo_features, NO_PHOTOS
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DEFAULT_BEAM', 'PRIORS_KEPT', 'default_model_path', 'check_encoder', 'Captioner',
+__all__ = ['DEFAULT_MODEL', 'DEFAULT_BEAM', 'PRIORS_KEPT', 'BATCH_SIZE', 'default_model_path', 'check_encoder', 'Captioner',
            'leave_uncaptioned']
 
 # %% ../nbs/10_captioner.ipynb #f1820fec
@@ -87,12 +87,15 @@ def _no_photo_features(self:Captioner, n:int=NO_PHOTOS, # made-up photos (0: the
     return self._no_photo[n]
 
 @patch
-def _confidences(self:Captioner, feats:torch.Tensor, hyps:list, wanted:bool=True) -> list[dict]:
-    "`{'confidence': p}` for each hypothesis of each photo in turn (rated in float32, as fitted), or `{}` each when not `wanted` or the model carries no calibration."
+def _confidences(self:Captioner, feats:torch.Tensor, hyps:list, wanted:bool=True,
+                 found:bool=True, # the hypotheses' totals are the model's log-probabilities (a plain search): no pass with the photo
+                ) -> list[dict]:
+    "`{'confidence': p}` for each hypothesis of each photo in turn, or `{}` each when not `wanted` or the model carries no calibration."
     if not wanted or self.confidence is None: return [{}] * sum(map(len, hyps))
     if len(self._priors) > PRIORS_KEPT: self._priors.clear()
-    rs = rate_tokens(self.model, feats.float(), [t for hs in hyps for t, _ in hs], [i for i, hs in enumerate(hyps) for _ in hs],
-                     self._no_photo_features(self.confidence.get('no_photos', NO_PHOTOS)), prior_cache=self._priors)
+    toks, nf = [t for hs in hyps for t, _ in hs], self._no_photo_features(self.confidence.get('no_photos', NO_PHOTOS))
+    if found: rs = rate_found(self.model, toks, [lp for hs in hyps for _, lp in hs], nf, prior_cache=self._priors)
+    else: rs = rate_tokens(self.model, feats.float(), toks, [i for i, hs in enumerate(hyps) for _ in hs], nf, prior_cache=self._priors)
     return [dict(confidence=round(p, 4)) for p in apply_confidence(self.confidence, rs)]
 
 @patch
@@ -117,7 +120,7 @@ def caption_features(self:Captioner, feats:torch.Tensor, # `[b, regions, dim]` f
         else:
             hyps = [[(h.tokens, h.logprob) for h in hs] for hs in
                     beam_search(self.model, feats, beam=beam, n_best=n_best, max_len=max_len, alpha=alpha, block_trigrams=block_trigrams, bias=bias)]
-    with self.lock: conf = iter(self._confidences(feats, hyps, confidence))  # outside autocast
+        conf = iter(self._confidences(feats, hyps, confidence, found=temperature is None and bias is None))
     out = []
     for hs in hyps:
         alts = [dict(caption=self.vocab.decode(t), logprob=round(float(lp), 4), **next(conf)) for t, lp in hs]
@@ -137,6 +140,8 @@ def leave_uncaptioned(r:dict, # a result of `Captioner.caption`: `caption` (and 
     return r
 
 # %% ../nbs/10_captioner.ipynb #2261f79d
+BATCH_SIZE = 64  # photos encoded and decoded together by `caption_iter` and `caption`
+
 def _names(images, names) -> list[str]:
     if names is not None: return [str(n) for n in names]
     return [str(p) if isinstance(p, (str, Path)) else f'image{i}' for i, p in enumerate(images)]
@@ -144,7 +149,7 @@ def _names(images, names) -> list[str]:
 @patch
 def caption_iter(self:Captioner, images, # paths, bytes or PIL images (a list, or any iterable)
                  names:list|None=None, # names for the results and error messages (default: the paths)
-                 batch_size:int=16, errors:str='report', # 'report' bad photos in the results, or 'raise'
+                 batch_size:int=BATCH_SIZE, errors:str='report', # 'report' bad photos in the results, or 'raise'
                  workers:int=2, # threads reading photos ahead of the model
                  **decoding):
     "Caption photos as a stream: a dict with `image` and `caption` (or `error`) for each, in the order given."
@@ -184,7 +189,7 @@ def _caption_pixels(self:Captioner, px:torch.Tensor, **decoding) -> list[dict]:
 @patch
 def caption(self:Captioner, images:list, # paths, bytes or PIL images
             names:list|None=None, # names for the results and error messages (default: the paths)
-            batch_size:int=16, errors:str='report', # 'report' bad photos in the results, or 'raise'
+            batch_size:int=BATCH_SIZE, errors:str='report', # 'report' bad photos in the results, or 'raise'
             progress=None, # callable called with the number of photos done after each batch
             **decoding) -> list[dict]:
     "Caption photos: a list of dicts with `image` and `caption` (or `error`), in the order given."

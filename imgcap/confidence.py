@@ -21,9 +21,9 @@ if TYPE_CHECKING: import pandas as pd
 
 # %% auto #0
 __all__ = ['NO_PHOTOS', 'CONFIDENCE_FEATURES', 'CONFIDENCE_NO_PHOTOS', 'no_photo_features', 'no_photo_logprob', 'rate_tokens',
-           'rate', 'caption_cider', 'human_cider', 'fit_confidence', 'apply_confidence', 'roc_auc', 'calibration_error',
-           'cross_validated_confidence', 'plot_reliability', 'calibrate_confidence', 'stored_confidence',
-           'record_confidence', 'rate_scorer']
+           'rate_found', 'rate', 'caption_cider', 'human_cider', 'fit_confidence', 'apply_confidence', 'roc_auc',
+           'calibration_error', 'cross_validated_confidence', 'plot_reliability', 'calibrate_confidence',
+           'stored_confidence', 'record_confidence', 'rate_scorer']
 
 # %% ../nbs/08a_confidence.ipynb #6a604314
 NO_PHOTOS = 8  # made-up photos the rate's log-probability with no photo is averaged over
@@ -70,7 +70,21 @@ def rate_tokens(model, feats:torch.Tensor, # `[photos, regions, dim]` image feat
     tl = token_logprobs(model, feats.to(model.feat_mean.device), token_ids, rows, batch_size)
     lp, n = _per_known_token(tl, token_ids)
     lp0 = no_photo_logprob(model, token_ids, no_photo, batch_size, prior_cache)
-    return [dict(rate=a - b, logprob=a, prior_logprob=b, tokens=k) for a, b, k in zip(lp.tolist(), lp0.tolist(), n.tolist())]
+    return _ratings(lp.tolist(), lp0.tolist(), n.tolist())
+
+def _ratings(lp, lp0, n) -> list[dict]: return [dict(rate=a - b, logprob=a, prior_logprob=b, tokens=k) for a, b, k in zip(lp, lp0, n)]
+
+# %% ../nbs/08a_confidence.ipynb #d8511bda
+def rate_found(model, token_ids:list[list[int]], # captions a search found (`beam_search`, `greedy`): no `<unk>`, without `<bos>` and `<eos>`
+               totals:list[float], # each caption's total log-probability as the search scored it (its words and `<eos>`)
+               no_photo:torch.Tensor|None=None, # features standing for no photo (default: `no_photo_features(model)`)
+               batch_size:int=256, prior_cache:dict|None=None, # `no_photo_logprob`'s cache
+              ) -> list[dict]:
+    "`rate_tokens`'s ratings of captions a search just found, from the search's own totals: only the no-photo pass is run."
+    if len(totals) != len(token_ids): raise ImgcapError(f'{len(totals)} totals for {len(token_ids)} captions: give one total per caption')
+    if any(UNK in s for s in token_ids): raise ImgcapError('a found caption cannot hold <unk> (a search never says it): rate it with `rate_tokens`')
+    n = [len(s) + 1 for s in token_ids]
+    return _ratings([t / k for t, k in zip(totals, n)], no_photo_logprob(model, token_ids, no_photo, batch_size, prior_cache).tolist(), n)
 
 # %% ../nbs/08a_confidence.ipynb #2c16c8bd
 def rate(model, vocab, # a loaded model and its vocabulary (`imgcap.model.load_model`)
@@ -202,9 +216,10 @@ def calibrate_confidence(model, vocab, # a loaded model and its vocabulary (`img
     if cd.image_dir is None: raise ImgcapError(f'{cd.name}: no image folder found beside the captions')
     c, dev = model.cfg, model.feat_mean.device
     feats = compute_features(cd.image_dir, names, c.encoder, grid=c.grid, flip=c.flip, progress=progress).get(names)
-    toks = [h[0].tokens for i in range(0, len(names), batch_size)
-            for h in beam_search(model, feats[i:i + batch_size].to(dev), beam=beam, max_len=c.max_len)]
-    ratings = rate_tokens(model, feats, toks, no_photo=no_photo_features(model, no_photos))
+    found = [h[0] for i in range(0, len(names), batch_size)
+             for h in beam_search(model, feats[i:i + batch_size].to(dev), beam=beam, max_len=c.max_len)]
+    toks = [h.tokens for h in found]
+    ratings = rate_found(model, toks, [h.logprob for h in found], no_photo_features(model, no_photos))
     refs = cd.references(names)
     caps = {n: vocab.decode(t) for n, t in zip(names, toks)}
     cider, bar = caption_cider(refs, caps), float(np.median(human_cider(refs)) if good_cider is None else good_cider)

@@ -212,7 +212,7 @@ def caption_with_ray(sources, # photo files, folders, glob patterns and photo li
                      out_dir:str|Path, # folder for the shard files (made when missing); a re-run into it resumes
                      model:str|Path|None=None, # model file (default: the shipped model, or $IMGCAP_MODEL)
                      workers:int|None=None, # Captioner actors (default: one per CPU of the cluster)
-                     batch_size:int=16, # photos a forward pass, as in `Captioner.caption`
+                     batch_size:int=16, # photos a forward pass in each actor (`Captioner.caption`'s `batch_size`)
                      shard_size:int|None=None, # photos a shard file: a multiple of `batch_size` (default: 16 batches)
                      fmt:str='parquet', # 'parquet' or 'jsonl'
                      address:str|None=None, # Ray cluster (see `ray_session`; default: $RAY_ADDRESS, else a new local one)
