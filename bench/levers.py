@@ -18,6 +18,7 @@ CIDEr of that model's greedy captions (pycocoevalcap; METEOR when Java is there)
 
     OMP_NUM_THREADS=1 python bench/levers.py base --out /tmp/levers-base      # ~10 cross-entropy epochs: 8-40 minutes on one core
     OMP_NUM_THREADS=1 python bench/levers.py lite2 --out /tmp/levers-lite2 --scst-epochs 8   # then 8 self-critical epochs (~3 min each)
+    OMP_NUM_THREADS=1 python bench/levers.py base --out /tmp/levers-base --scst-only --scst-epochs 12 --scst-baseline mean
 """
 import argparse, json, math, shutil, time
 from pathlib import Path
@@ -138,7 +139,9 @@ def main(argv=None):
     ap.add_argument('--epochs', type=int, default=TrainConfig.epochs)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--scores-only', action='store_true', help='score the run already in OUT (its best.safetensors) without training')
-    ap.add_argument('--scst-epochs', type=int, default=0, help='then self-critical training from the best cross-entropy model, into OUT/scst (greedy baseline)')
+    ap.add_argument('--scst-epochs', type=int, default=0, help='then self-critical training from the best cross-entropy model, into OUT/scst (greedy baseline) or OUT/scst-mean')
+    ap.add_argument('--scst-baseline', default='greedy', choices=('greedy', 'mean'), help="the self-critical reward's baseline (TrainConfig.scst_baseline)")
+    ap.add_argument('--scst-only', action='store_true', help='skip the cross-entropy stage: start self-critical training from the best model already in OUT')
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     t0 = time.time()
@@ -149,16 +152,16 @@ def main(argv=None):
     vocab = train_vocab(tr_df, 5)
     mc = CaptionConfig(vocab_size=len(vocab), n_regions=feats.arr.shape[1], feat_dim=feats.arr.shape[2])
     train = CaptionSet.from_table(tr_df, feats, vocab, max_len=mc.max_len)
-    if not a.scores_only:
+    if not (a.scores_only or a.scst_only):
         torch.manual_seed(a.seed)
         cfg = TrainConfig(epochs=a.epochs, scst_epochs=0, seed=a.seed)
         fit(ShowTell(mc), vocab, train, va, feats.get(va), references(va_df, va, tokenize), cfg, out=a.out, progress=False, device='cpu')
     run = Path(a.out)
     if a.scst_epochs:  # the second stage, from the best cross-entropy model as written
-        run = run/'scst'
+        run = run/('scst' if a.scst_baseline == 'greedy' else f'scst-{a.scst_baseline}')
         if not a.scores_only:
             model, _, _ = load_model(Path(a.out)/'best.safetensors')
-            cfg = TrainConfig(epochs=0, scst_epochs=a.scst_epochs, seed=a.seed)
+            cfg = TrainConfig(epochs=0, scst_epochs=a.scst_epochs, scst_baseline=a.scst_baseline, seed=a.seed)
             fit(model, vocab, train, va, feats.get(va), references(va_df, va, tokenize), cfg, out=run,
                 train_refs=references(tr_df, sorted(tr_df['image'].unique()), tokenize), progress=False, device='cpu')
     model = load_model(run/'best.safetensors')[0]  # the best epoch, as written (half-precision weights)
@@ -167,7 +170,7 @@ def main(argv=None):
     caps = dict(zip(va, (' '.join(t) for t in decode_split(model, feats.get(va), vocab, max_len=mc.max_len))))
     s = coco_scores(cd.references(va), caps, meteor=bool(shutil.which('java')))
     best = max(hist, key=lambda h: h['val_cider'])
-    print(json.dumps(dict(lever=a.lever, seed=a.seed, regions=mc.n_regions, best_epoch=f"{best['stage']} {best['epoch']}", val_CIDEr_D_greedy=best['val_cider'],
+    print(json.dumps(dict(lever=a.lever, seed=a.seed, **({'scst_baseline': a.scst_baseline} if a.scst_epochs else {}), regions=mc.n_regions, best_epoch=f"{best['stage']} {best['epoch']}", val_CIDEr_D_greedy=best['val_cider'],
                           **{f'val_{k}': round(v, 4) for k, v in s.items() if k in ('BLEU-4', 'METEOR', 'CIDEr')}, **info,
                           minutes=round((time.time() - t0) / 60, 1), epochs=[h['val_cider'] for h in hist])))
 

@@ -101,7 +101,8 @@ def bench(model=None, images=None, photos:int=256, precisions=('fp32', 'bf16'), 
     from imgcap.features import ImageEncoder, resolve_precision
     from imgcap.images import image_pixels, normalize
     if quick: photos, big, latency, repeat = min(photos, 64), min(big, 8), min(latency, 10), 1
-    batch_size = batch_size or inspect.signature(Captioner.caption_iter).parameters['batch_size'].default
+    default_batch = inspect.signature(Captioner.caption_iter).parameters['batch_size'].default
+    batch_size = batch_size or default_batch
     model = Path(model or default_model_path())
     folder = Path(images) if images else data_dir()/'images'
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in ('.jpg', '.jpeg'))[:photos]
@@ -113,7 +114,7 @@ def bench(model=None, images=None, photos:int=256, precisions=('fp32', 'bf16'), 
     m = R['machine']
     say(f"machine: {m['cpu']}, {m['cores']} cores ({m['torch_threads']} torch threads), flags {' '.join(m['flags']) or '-'}, "
         f"torch {m['torch']}, GPU {m['gpu'] or 'none'}; auto precision = {m['auto_precision']}; load average {m['load_average']} at the start")
-    say(f"{n} photos from {folder.name}/, batches of {batch_size} (as `imgcap caption`), {workers} reading threads, beam 3 unless said; "
+    say(f"{n} photos from {folder.name}/, batches of {batch_size}{' (as `imgcap caption`)' if batch_size == default_batch else ''}, {workers} reading threads, beam 3 unless said; "
         f"[CPU ms a photo] is this process's CPU time")
     def put(key, value, label, extra=''):
         R['rates'][key] = round(value, 1)

@@ -51,7 +51,7 @@ class TrainConfig:
     scst_batch:int = 50        # photos per self-critical step, all processes together
     scst_patience:int = 3      # self-critical epochs without a better validation CIDEr-D before stopping
     scst_dropout:bool = False  # sample with dropout on (train mode); off samples from the model as it decodes
-    scst_baseline:str = 'greedy' # reward baseline: 'greedy' (the greedy caption's CIDEr-D) or 'mean' (the photo's other samples' mean reward)
+    scst_baseline:str = 'mean' # reward baseline: 'greedy' (the greedy caption's CIDEr-D) or 'mean' (the photo's other samples' mean reward)
     precision:str = 'auto'     # training forward passes in 'bf16' (autocast), 'fp32', or 'auto' (bf16 where the CPU or GPU has it natively)
 
     def __post_init__(self):
