@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_train.ipynb #d17cdd81
 from __future__ import annotations
-import json, math, os, platform, re, shlex, signal, sys, threading, time, warnings
+import copy, json, math, os, platform, re, shlex, signal, sys, threading, time, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
@@ -25,9 +25,9 @@ from .metrics import CiderD
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'BASELINES', 'TrainConfig', 'train_dtype', 'Dist', 'distributed', 'TrainState', 'save_checkpoint',
-           'load_checkpoint', 'checkpoint_of', 'state_of', 'make_optimizer', 'seed_epoch', 'decode_split', 'val_cider',
-           'xe_loss', 'xe_epoch', 'scst_advantage', 'scst_epoch', 'end_epoch', 'set_feature_stats', 'fit_state', 'fit',
-           'machine_info', 'command_line', 'train_model']
+           'load_checkpoint', 'checkpoint_of', 'state_of', 'make_optimizer', 'seed_epoch', 'WeightAverage',
+           'weight_average', 'decode_split', 'val_cider', 'xe_loss', 'xe_epoch', 'scst_advantage', 'scst_epoch',
+           'end_epoch', 'set_feature_stats', 'fit_state', 'fit', 'machine_info', 'command_line', 'train_model']
 
 # %% ../nbs/09_train.ipynb #0224f677
 PRECISIONS = ('auto', 'bf16', 'fp32')
@@ -53,11 +53,13 @@ class TrainConfig:
     scst_dropout:bool = False  # sample with dropout on (train mode); off samples from the model as it decodes
     scst_baseline:str = 'mean' # reward baseline: 'greedy' (the greedy caption's CIDEr-D) or 'mean' (the photo's other samples' mean reward)
     precision:str = 'auto'     # training forward passes in 'bf16' (autocast), 'fp32', or 'auto' (bf16 where the CPU or GPU has it natively)
+    average:float = 0.         # validate and keep a moving average of the weights over about this many epochs (0: the weights as trained)
 
     def __post_init__(self):
         if self.precision not in PRECISIONS: raise ImgcapError(f"precision {self.precision!r}: use one of {', '.join(PRECISIONS)}")
         if self.scst_baseline not in BASELINES: raise ImgcapError(f"scst_baseline {self.scst_baseline!r}: use one of {', '.join(BASELINES)}")
         if self.scst_baseline == 'mean' and self.scst_samples < 2: raise ImgcapError('scst_baseline mean needs at least 2 samples a photo (scst_samples)')
+        if self.average < 0: raise ImgcapError(f'average {self.average}: use 0 (off) or a number of epochs')
 
 # %% ../nbs/09_train.ipynb #e1843f8c
 def _bf16_native(dev:torch.device) -> bool:
@@ -195,10 +197,11 @@ def load_checkpoint(path:Path) -> dict:
 # %% ../nbs/09_train.ipynb #821dba02
 _SCALARS = ('stage', 'epoch', 'best', 'bad', 'seconds')
 
-def checkpoint_of(st:TrainState, model:nn.Module, opt, sched) -> dict:
-    "What a checkpoint holds: weights, optimiser, schedule and the run's state."
+def checkpoint_of(st:TrainState, model:nn.Module, opt, sched, avg=None) -> dict:
+    "What a checkpoint holds: weights (and their `WeightAverage`, if any), optimiser, schedule and the run's state."
     return dict(model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(), best_state=st.best_state,
-                history=json.dumps(st.history), **{k: getattr(st, k) for k in _SCALARS})
+                history=json.dumps(st.history), **{k: getattr(st, k) for k in _SCALARS},
+                **({'average': avg.module.state_dict()} if avg else {}))
 
 def state_of(ck:dict) -> TrainState:
     "The run's state stored in checkpoint `ck` (one from before `seconds` was kept counts from 0)."
@@ -219,6 +222,23 @@ def make_optimizer(model:nn.Module, cfg:TrainConfig, stage:str, # 'xe' or 'scst'
 def seed_epoch(cfg:TrainConfig, st:TrainState, rank:int=0):
     "Seed torch's random numbers for the coming epoch from the run's seed, stage, epoch and the process's rank."
     torch.manual_seed(int(np.random.SeedSequence([cfg.seed, ('xe', 'scst').index(st.stage), st.epoch, rank]).generate_state(1)[0]))
+
+# %% ../nbs/09_train.ipynb #a7ece3a1
+class WeightAverage:
+    "An exponential moving average of `model`'s parameters over about `steps` optimiser steps, kept in a copy of the model."
+    def __init__(self, model:nn.Module, steps:float):
+        self.module, self.rate = copy.deepcopy(model).eval(), 1 / max(steps, 1.)
+        for p in self.module.parameters(): p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model:nn.Module):
+        "Move the average a step towards `model`'s parameters."
+        for a, p in zip(self.module.parameters(), model.parameters()): a.lerp_(p.detach(), self.rate)
+
+def weight_average(model:nn.Module, cfg:TrainConfig, steps:int, # optimiser steps in an epoch of the stage
+                  ) -> WeightAverage|None:
+    "The stage's `WeightAverage` when `cfg.average` asks for one."
+    return WeightAverage(model, cfg.average * steps) if cfg.average else None
 
 # %% ../nbs/09_train.ipynb #1ab260a3
 @torch.no_grad()
@@ -322,14 +342,17 @@ def scst_epoch(net:nn.Module, model:ShowTell, train:CaptionSet, reward:CiderD, v
 # %% ../nbs/09_train.ipynb #58bb7ae1
 def end_epoch(st:TrainState, row:dict, model:ShowTell, vocab:Vocab, cfg:TrainConfig, d:Dist,
               val:tuple, # validation photos, their features and a `CiderD` scorer (first process only)
-              out:Path|None=None, opt=None, sched=None, progress:bool=False, callback=None):
+              out:Path|None=None, opt=None, sched=None, progress:bool=False, callback=None,
+              avg:WeightAverage|None=None): # the weights' average (first process): what is validated and kept
     "Validate (first process), record the score everywhere, keep the best weights, write the best model and the checkpoint."
-    score = d.share(val_cider(model, *val[:2], vocab, val[2], model.cfg.max_len) if d.main else None)
+    kept = avg.module if avg else model
+    if avg and d.main: row = {**row, 'val_cider_trained': round(val_cider(model, *val[:2], vocab, val[2], model.cfg.max_len), 4)}
+    score = d.share(val_cider(kept, *val[:2], vocab, val[2], model.cfg.max_len) if d.main else None)
     if st.record(row, score) and d.main:
-        st.best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        if out: save_model(model, vocab, out/'best.safetensors', scores={'val_CIDEr_D_greedy': round(score, 4)},
+        st.best_state = {k: v.detach().cpu().clone() for k, v in kept.state_dict().items()}
+        if out: save_model(kept, vocab, out/'best.safetensors', scores={'val_CIDEr_D_greedy': round(score, 4)},
                            info=dict(stage=st.stage, epoch=st.epoch, train=asdict(cfg)))
-    if d.main and out and opt is not None: save_checkpoint(out/'checkpoint.pt', **checkpoint_of(st, model, opt, sched))
+    if d.main and out and opt is not None: save_checkpoint(out/'checkpoint.pt', **checkpoint_of(st, model, opt, sched, avg))
     if d.main and progress: print(json.dumps(st.history[-1]), flush=True)
     if callback: callback(st.history[-1])
 
@@ -376,15 +399,20 @@ def fit_state(model:ShowTell, vocab:Vocab, train:CaptionSet, # model, its vocabu
     out, t0 = Path(out) if out else None, time.time()
     with distributed(device) as d, _fail_cleanly(d, lambda: _last_checkpoint(out)):
         dtype, steps = train_dtype(cfg.precision, d.device), math.ceil(len(train) / cfg.batch_size)
+        scst_steps = math.ceil(len(train.images) / cfg.scst_batch)
         if d.main and not pretrained: set_feature_stats(model, train)
         model.to(d.device)
         st, ck = _restore(out, model, d) if resume else (TrainState(), None)
         d.sync(model); net = d.wrap(_Net(model))
         opt, sched = make_optimizer(model, cfg, st.stage, steps)
         if ck: opt.load_state_dict(ck['opt']); sched.load_state_dict(ck['sched'])
+        avg = weight_average(model, cfg, steps if st.stage == 'xe' else scst_steps) if d.main else None
+        if avg and ck and 'average' in ck: avg.module.load_state_dict(ck['average'])
         val = (val_images, val_feats, CiderD(val_refs) if d.main else None)
         kw = dict(out=out, progress=progress, callback=callback)
-        step_cb = (lambda i: on_step(st, i)) if on_step else None
+        def step_cb(i):
+            if avg: avg.update(model)
+            if on_step: on_step(st, i)
         t_base = st.seconds
         if pretrained and not st.history: end_epoch(st, dict(stage='xe', epoch=0), model, vocab, cfg, d, val, **kw)  # the start is a candidate too
         while st.stage == 'xe' and not st.done(cfg):
@@ -392,12 +420,13 @@ def fit_state(model:ShowTell, vocab:Vocab, train:CaptionSet, # model, its vocabu
             loss = xe_epoch(net, train, opt, sched, cfg, d, st.epoch, dtype, step_cb, progress)
             st.epoch += 1; st.seconds = t_base + time.time() - t0
             end_epoch(st, dict(stage='xe', epoch=st.epoch, loss=round(loss, 4), seconds=round(time.time() - t, 1)),
-                      model, vocab, cfg, d, val, opt=opt, sched=sched, **kw)
+                      model, vocab, cfg, d, val, opt=opt, sched=sched, avg=avg, **kw)
         if cfg.scst_epochs and st.stage == 'xe':
             if not st.history: end_epoch(st, dict(stage='xe', epoch=0), model, vocab, cfg, d, val, **kw)  # no cross-entropy epochs: score the starting model
             _start_scst(st, model, d); net = d.wrap(_Net(model))
             opt, sched = make_optimizer(model, cfg, 'scst', steps)
-            if d.main and out: save_checkpoint(out/'checkpoint.pt', **checkpoint_of(st, model, opt, sched))
+            avg = weight_average(model, cfg, scst_steps) if d.main else None
+            if d.main and out: save_checkpoint(out/'checkpoint.pt', **checkpoint_of(st, model, opt, sched, avg))
         if st.stage == 'scst' and not st.done(cfg):
             reward = CiderD({k: [r + [vocab.itos[EOS]] for r in v] for k, v in train_refs.items()})
             while not st.done(cfg):
@@ -405,7 +434,7 @@ def fit_state(model:ShowTell, vocab:Vocab, train:CaptionSet, # model, its vocabu
                 row = scst_epoch(net, model, train, reward, vocab, opt, sched, cfg, d, st.epoch, dtype, step_cb, progress)
                 st.epoch += 1; st.seconds = t_base + time.time() - t0
                 end_epoch(st, dict(stage='scst', epoch=st.epoch, **row, seconds=round(time.time() - t, 1)),
-                          model, vocab, cfg, d, val, opt=opt, sched=sched, **kw)
+                          model, vocab, cfg, d, val, opt=opt, sched=sched, avg=avg, **kw)
         if d.main and st.best_state is not None: model.load_state_dict(st.best_state)
         d.sync(model)
     st.seconds = t_base + time.time() - t0
