@@ -1,7 +1,7 @@
 """Speed benchmark of imgcap on this machine: every stage of captioning, on the same photos, in one run.
 
-Prints the machine, then photos/s for: the encoder alone (a plain float32 Lite0 forward pass, and
-imgcap's encoder in each precision), reading and shrinking photos (224 x 224 and 12-megapixel
+Prints the machine, then photos/s for: the encoder alone (a plain float32 forward pass of the model's
+encoder, and imgcap's encoder in each precision), reading and shrinking photos (224 x 224 and 12-megapixel
 JPEGs), decoding alone (greedy, beam 3, beam 5) in each precision, the CPU time a photo of the
 encoder and of decoding, the whole pipeline (`Captioner.caption_iter`, what `imgcap caption` runs,
 in its batches) in each precision with its ratio to the encoder alone, 12-megapixel photos
@@ -142,7 +142,7 @@ def bench(model=None, images=None, photos:int=256, precisions=('fp32', 'bf16'), 
     def plain():
         with torch.inference_mode():
             for i in range(0, n, batch_size): enc.backbone(x[i:i + batch_size].to(dev).contiguous(memory_format=torch.channels_last))
-    put('encoder_plain_fp32', timed('encoder_plain_fp32', n, plain), 'encoder alone, plain float32 Lite0 forward')
+    put('encoder_plain_fp32', timed('encoder_plain_fp32', n, plain), f'encoder alone, plain float32 {enc.spec.name.capitalize()} forward')
     caps = {}
     for p in precisions:
         e = ImageEncoder(cap.model.cfg.encoder, grid=cap.model.cfg.grid, flip=cap.model.cfg.flip, precision=p).to(dev)
