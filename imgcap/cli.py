@@ -358,6 +358,7 @@ def cmd_evaluate(args):
     from imgcap.captioner import Captioner
     from imgcap.metrics import METRICS
     res = evaluate(Captioner.load(args.model, precision=args.precision), _data(args), split=args.split, beam=args.beam, limit=args.limit,
+                   alpha=args.length_penalty, block_trigrams=args.block_trigrams,
                    val_fraction=args.val_fraction, test_fraction=args.test_fraction, split_file=args.split_file,
                    captions_out=args.captions, progress=not args.json)
     if args.json: print(json.dumps(res))
@@ -452,6 +453,14 @@ class _Subcommand(argparse.ArgumentParser):
     def format_usage(self): self._ready(); return super().format_usage()
 
 # %% ../nbs/12_cli.ipynb #09982c21
+def _beam_options(g):
+    "The beam search options `caption`, `demo` and `evaluate` share."
+    import inspect
+    from imgcap.captioner import Captioner
+    alpha = inspect.signature(Captioner.caption_features).parameters['alpha'].default
+    g.add_argument('--block-trigrams', action='store_true', help='beam search never repeats a three-word phrase')
+    g.add_argument('--length-penalty', type=float, default=alpha, metavar='ALPHA', help='rank beams by log-probability / length**ALPHA (default %(default)s: plain sum)')
+
 def _caption_options(s:argparse.ArgumentParser):
     "The options `caption` and `demo` share: model, decoding, where results go."
     import inspect
@@ -465,8 +474,7 @@ def _caption_options(s:argparse.ArgumentParser):
     g = s.add_argument_group('decoding')
     g.add_argument('--beam', type=_positive, help=f'beam size (default: {DEFAULT_BEAM}, or --n-best when that is larger; 1: greedy)')
     g.add_argument('--n-best', type=_positive, default=1, metavar='K', help='also give the K best captions with their log-probabilities')
-    g.add_argument('--block-trigrams', action='store_true', help='beam search never repeats a three-word phrase')
-    g.add_argument('--length-penalty', type=float, default=dec['alpha'].default, metavar='ALPHA', help='rank beams by log-probability / length**ALPHA (default %(default)s: plain sum)')
+    _beam_options(g)
     g.add_argument('--imagenet-boost', type=_nonnegative_float, default=dec['imagenet_boost'].default, metavar='S',
                    help="bring in the words the encoder's ImageNet classifier sees: their logits rise by S x their probability until one is said (default %(default)s: off; 24 for photos unlike Flickr8k's)")
     g.add_argument('--temperature', type=_positive_float, help='sample captions at this temperature instead of beam search')
@@ -569,6 +577,7 @@ def _evaluate_command(s):
     _precision_option(s, Captioner.load)
     add_options(s, evaluate, ['split', 'beam', 'limit', 'val_fraction', 'test_fraction', 'split_file'],
                 split=dict(choices=SPLITS), beam=dict(type=_positive))
+    _beam_options(s)
     s.add_argument('--captions', help='where to write the generated captions (JSON)')
     s.add_argument('--json', action='store_true', help='print the scores as JSON')
 

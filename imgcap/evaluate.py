@@ -46,7 +46,7 @@ def captions_for(info:dict, # a model file's metadata, as `load_model` gives it 
 # %% ../nbs/11_evaluate.ipynb #b926494e
 def evaluate(model:str|Path|Captioner|None=None, # model file or loaded `Captioner` (default: the shipped model)
              data:str|Path|CaptionData|None=None, # captions folder or file, or loaded captions (default: the Flickr8k folder)
-             split:str='test', beam:int=DEFAULT_BEAM, alpha:float=0.0, # split to score; decoding
+             split:str='test', beam:int=DEFAULT_BEAM, alpha:float=0.0, block_trigrams:bool=False, # split to score; decoding
              limit:int=0, # only the first N photos of the split (0: all)
              val_fraction:float|None=None, # share of photos for validation in a made split (default: the model's, see `captions_for`)
              test_fraction:float|None=None, # share of photos for testing in a made split (default: the model's, see `captions_for`)
@@ -66,12 +66,12 @@ def evaluate(model:str|Path|Captioner|None=None, # model file or loaded `Caption
     t1 = time.time()
     res = []
     for i in range(0, len(names), batch_size):
-        res += cap.caption_features(feats.get(names[i:i + batch_size]), beam=beam, alpha=alpha)
+        res += cap.caption_features(feats.get(names[i:i + batch_size]), beam=beam, alpha=alpha, block_trigrams=block_trigrams)
     t2 = time.time()
     refs = cd.references(names)
     hyps = {n: r['caption'] for n, r in zip(names, res)}
     scores = coco_scores(refs, hyps, java=java)
-    out = dict(scores, split=split, images=len(names), beam=beam, alpha=alpha, model=cap.name, precision=cap.precision,
+    out = dict(scores, split=split, images=len(names), beam=beam, alpha=alpha, block_trigrams=block_trigrams, model=cap.name, precision=cap.precision,
                encode_seconds=round(t1 - t0, 1), decode_seconds=round(t2 - t1, 1))
     rows = [dict(image=n, caption=hyps[n], references=refs[n]) for n in names]
     path = Path(captions_out or f'captions-{cap.name}-{split}-beam{beam}.json')
