@@ -21,12 +21,12 @@ the self-critical stage from the human captions alone, then is scored on val:
     imgcap train --data ../shared/data/flickr8k --out runs/kd-student --init runs/kd-xe/best.safetensors --epochs 0
     imgcap evaluate --data ../shared/data/flickr8k --split val --model runs/kd-student/best.safetensors
 """
-import argparse, json, os, shutil
+import argparse, json, shutil
 from pathlib import Path
 
 import torch
 
-from imgcap.core import data_dir
+from imgcap.core import data_dir, atomic_write
 from imgcap.captioner import Captioner
 from imgcap.decode import beam_search
 from imgcap.evaluate import captions_for
@@ -72,9 +72,8 @@ def write_teacher_data(out:Path, names, caps, data:Path):
     for line in src:
         name, _, n = line.split('\t')[0].rpartition('#'); last[name] = max(last.get(name, -1), int(n))
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out/'Flickr8k.token.txt.tmp'
-    tmp.write_text('\n'.join(src + [f'{n}#{last[n] + 1}\t{c}' for n, c in zip(names, caps)]) + '\n')
-    os.replace(tmp, out/'Flickr8k.token.txt')
+    text = '\n'.join(src + [f'{n}#{last[n] + 1}\t{c}' for n, c in zip(names, caps)]) + '\n'
+    atomic_write(out/'Flickr8k.token.txt', lambda t: Path(t).write_text(text))
     for f in FLICKR8K_SPLIT_FILES.values(): shutil.copyfile(data/f, out/f)
     if not (out/'images').exists(): (out/'images').symlink_to((data/'images').resolve())
 
