@@ -5,7 +5,8 @@ models of the same recipe gain together, and writes their captions of the traini
 captions for sequence-level distillation (Kim & Rush 2016). The models must share the vocabulary and the
 encoder (seeds of one recipe do); given one model, the teacher is that model alone. At each step of beam
 search the next word's log-probability is the log of the models' mean probability; everything else is
-`beam_search` as `imgcap caption` runs it, in the precision `--precision auto` picks.
+`beam_search` as `imgcap caption` runs it, in the precision `--precision auto` picks (`imgcap.decode.Ensemble`;
+`imgcap train --teachers` distils with the same).
 
     python bench/ensemble.py imgcap/models/flickr8k.safetensors runs/seed1/best.safetensors runs/seed2/best.safetensors
     python bench/ensemble.py MODEL... --teacher-captions runs/kd       # also: Flickr8k plus one teacher caption a training photo
@@ -28,32 +29,11 @@ import torch
 
 from imgcap.core import data_dir, atomic_write
 from imgcap.captioner import Captioner
-from imgcap.decode import beam_search
+from imgcap.decode import Ensemble, beam_search
 from imgcap.evaluate import captions_for
 from imgcap.features import compute_features
 from imgcap.metrics import coco_scores
 from imgcap.data import FLICKR8K_SPLIT_FILES
-
-
-class Ensemble:
-    "Several `ShowTell` decoders as one: `start` and `step_logits` as `beam_search` calls them."
-    def __init__(self, models):
-        self.models, self.cfg = models, models[0].cfg
-
-    def start(self, feats):
-        outs = [m.start(feats) for m in self.models]
-        self.width, self.layers = outs[0][0].shape[-1], outs[0][1][0].shape[0]
-        img = torch.cat([o[0] for o in outs], -1)  # each model's share side by side: rows stay photos
-        return img, tuple(torch.cat([o[1][i] for o in outs], 0) for i in (0, 1))  # states stacked along the layer axis
-
-    def step_logits(self, tokens, img, state):
-        lps, hs, cs = [], [], []
-        for i, m in enumerate(self.models):
-            part = slice(i * self.layers, (i + 1) * self.layers)
-            logits, (h, c) = m.step_logits(tokens, img[:, i * self.width:(i + 1) * self.width], (state[0][part], state[1][part]))
-            lps.append(logits.float().log_softmax(-1)); hs.append(h); cs.append(c)
-        mean = torch.stack(lps).logsumexp(0) - torch.tensor(float(len(lps))).log()  # log of the mean probability
-        return mean, (torch.cat(hs, 0), torch.cat(cs, 0))
 
 
 def captions(cap, model, feats, beam, batch=200):

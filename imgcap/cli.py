@@ -15,10 +15,18 @@ __all__ = ['IMAGE_EXTS', 'FEW', 'DERIVED', 'EXAMPLES', 'DATA_HELP', 'ENGINES', '
            'cmd_calibrate', 'cmd_rate', 'cmd_serve', 'sample_photo', 'cmd_demo', 'build_parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #e9ce235c
+def _options_of(t) -> tuple:
+    import types, typing
+    return typing.get_args(t) if typing.get_origin(t) in (typing.Union, types.UnionType) else (t,)
+
+def _list_item(t):
+    "The item annotation of `list[X]` (or `list[X]|None`); None for any other annotation."
+    import typing
+    return next((typing.get_args(a)[0] for a in _options_of(t) if typing.get_origin(a) is list and typing.get_args(a)), None)
+
 def _plain_type(t, where:str) -> type:
     "The one plain type (bool, int, float, str) of annotation `t`; `X|None` gives X, `str|Path` gives str."
-    import types, typing
-    args = typing.get_args(t) if typing.get_origin(t) in (typing.Union, types.UnionType) else (t,)
+    args = _options_of(t)
     for k in (bool, int, float, str):
         if k in args: return k
     if any(isinstance(a, type) and issubclass(a, os.PathLike) for a in args): return str
@@ -37,11 +45,12 @@ def add_options(p, # a parser or an argument group
     names = names or [f.name for f in dataclasses.fields(obj) if f.name not in skip]
     for n in names:
         if n not in docs: raise TypeError(f'{obj.__qualname__} has no field or parameter {n!r}')
-        t, d = _plain_type(hints.get(n), f'{obj.__qualname__}.{n}'), docs[n]['default']
+        item = _list_item(hints.get(n))
+        t, d = _plain_type(hints.get(n) if item is None else item, f'{obj.__qualname__}.{n}'), docs[n]['default']
         doc = (docs[n]['docment'] or n.replace('_', ' ')).replace('%', '%%')
         kw = dict(default=d, help=f'{doc} (default: %(default)s)')
-        if t is bool: kw['action'] = argparse.BooleanOptionalAction
-        else: kw.update(type=t, metavar=t.__name__.upper())
+        if t is bool and item is None: kw['action'] = argparse.BooleanOptionalAction
+        else: kw.update(type=t, metavar=t.__name__.upper(), **({} if item is None else dict(nargs='+')))
         p.add_argument('--' + n.replace('_', '-'), **{**kw, **override.get(n, {})})
     return names
 
@@ -420,7 +429,8 @@ EXAMPLES = {
                  'imgcap features --data coco/ --engine ray --address auto   # on a running Ray cluster'],
     'train': ['imgcap train --data ../shared/data/flickr8k --out runs/flickr8k   # the shipped model\'s recipe',
               'imgcap train --data ../shared/data/flickr8k --out runs/quick --epochs 3 --scst-epochs 0 --limit 500',
-              'imgcap train --data mine/ --init imgcap/models/flickr8k.safetensors --extend-vocab --out runs/mine   # fine-tune on your photos'],
+              'imgcap train --data mine/ --init imgcap/models/flickr8k.safetensors --extend-vocab --out runs/mine   # fine-tune on your photos',
+              'imgcap train --data ../shared/data/flickr8k --out runs/student --teachers runs/t0/best.safetensors runs/t1/best.safetensors   # distil'],
     'evaluate': 'imgcap evaluate --data ../shared/data/flickr8k --split test --beam 3 --json',
     'caption': ['imgcap caption photo.jpg other.png --beam 5',
                 "imgcap caption holiday/ 'archive/**/*.jpg' --format csv --output captions.csv",
@@ -564,7 +574,8 @@ def _train_command(s):
     s.add_argument('--data', help=DATA_HELP)
     s.add_argument('--out', required=True, help='folder for checkpoints and best.safetensors')
     s.set_defaults(train_kwargs=add_options(s, train_model, ['min_count', 'limit', 'val_limit', 'val_fraction', 'test_fraction', 'split_file',
-                                                                'resume', 'init', 'extend_vocab']))
+                                                                'resume', 'init', 'extend_vocab', 'teachers'],
+                                                    teachers=dict(metavar='MODEL')))
     add_options(s.add_argument_group('training (TrainConfig)'), TrainConfig, precision=dict(choices=PRECISIONS, metavar=None))
     add_options(s.add_argument_group('model (CaptionConfig)'), CaptionConfig, skip=DERIVED, encoder=dict(choices=list(ENCODERS)))
 

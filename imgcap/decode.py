@@ -17,7 +17,7 @@ from .imagenet import word_probs, WORD_THRESHOLD
 # %% auto #0
 __all__ = ['greedy', 'Hypothesis', 'beam_search', 'check_imagenet_boost', 'imagenet_bias', 'sample', 'strip_eos',
            'token_logprobs', 'caption_logprob', 'decode_rate', 'plot_word_probs', 'plot_beam_tree', 'beam_sweep',
-           'temperature_sweep', 'plot_beam_sweep', 'plot_temperature_sweep']
+           'temperature_sweep', 'plot_beam_sweep', 'plot_temperature_sweep', 'Ensemble']
 
 # %% ../nbs/07_decode.ipynb #f16c29b4
 def _log_norm(logits:torch.Tensor) -> torch.Tensor:
@@ -355,3 +355,30 @@ def plot_temperature_sweep(rows:list[dict], # from `temperature_sweep`
     for r in rows: ax.annotate(f"T={r['temperature']}", (r['distinct'], r['score']), textcoords='offset points', xytext=(4, 4), fontsize=8)
     ax.set_xlabel('distinct captions per photo'); ax.set_ylabel(metric)
     return fig
+
+# %% ../nbs/07_decode.ipynb #4a0d81f1
+class Ensemble:
+    "Decoders with one vocabulary as one: `start` and `step_logits` give the log of their mean next-word probability."
+    def __init__(self, models:list):
+        if not models: raise ImgcapError('an ensemble needs at least one model')
+        sizes = {m.cfg.vocab_size for m in models}
+        if len(sizes) > 1: raise ImgcapError(f'an ensemble needs one vocabulary; these models have {sorted(sizes)} tokens')
+        self.models, self.cfg = list(models), models[0].cfg
+
+    def start(self, feats:torch.Tensor):
+        "Each model's start, side by side along the last axis: its image part, and its state flattened to `[1, b, layers*hidden]`."
+        outs = [m.start(feats) for m in self.models]
+        self._widths, self._shapes = [o[0].shape[-1] for o in outs], [tuple(o[1][0].shape) for o in outs]
+        flat = lambda s: s.transpose(0, 1).reshape(1, s.shape[1], -1)  # [layers, b, hidden] -> [1, b, layers*hidden]
+        return torch.cat([o[0] for o in outs], -1), tuple(torch.cat([flat(o[1][i]) for o in outs], -1) for i in (0, 1))
+
+    def step_logits(self, tokens:torch.Tensor, img:torch.Tensor, state):
+        "The log of the models' mean next-word probability `[n, vocab]` (float32), and the new states."
+        sizes, lps, new = [l * h for l, _, h in self._shapes], [], ([], [])
+        parts = zip(self.models, self._shapes, img.split(self._widths, -1), state[0].split(sizes, -1), state[1].split(sizes, -1))
+        for m, (l, _, hid), im, h, c in parts:
+            unflat = lambda s: s[0].reshape(-1, l, hid).transpose(0, 1).contiguous()
+            logits, hc = m.step_logits(tokens, im, (unflat(h), unflat(c)))
+            lps.append(logits.float().log_softmax(-1))
+            for i in (0, 1): new[i].append(hc[i].transpose(0, 1).reshape(1, hc[i].shape[1], -1))
+        return torch.stack(lps).logsumexp(0) - math.log(len(lps)), tuple(torch.cat(x, -1) for x in new)

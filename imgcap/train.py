@@ -10,6 +10,7 @@ from dataclasses import dataclass, asdict, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -24,10 +25,11 @@ from .decode import greedy, sample, strip_eos
 from .metrics import CiderD
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'BASELINES', 'TrainConfig', 'train_dtype', 'Dist', 'distributed', 'TrainState', 'save_checkpoint',
-           'load_checkpoint', 'checkpoint_of', 'state_of', 'make_optimizer', 'seed_epoch', 'WeightAverage',
-           'weight_average', 'decode_split', 'val_cider', 'xe_loss', 'xe_epoch', 'scst_advantage', 'scst_epoch',
-           'end_epoch', 'set_feature_stats', 'fit_state', 'fit', 'machine_info', 'command_line', 'train_model']
+__all__ = ['PRECISIONS', 'BASELINES', 'TEACHER_BEAM', 'TrainConfig', 'train_dtype', 'Dist', 'distributed', 'TrainState',
+           'save_checkpoint', 'load_checkpoint', 'checkpoint_of', 'state_of', 'make_optimizer', 'seed_epoch',
+           'WeightAverage', 'weight_average', 'decode_split', 'val_cider', 'xe_loss', 'xe_epoch', 'scst_advantage',
+           'scst_epoch', 'end_epoch', 'set_feature_stats', 'fit_state', 'fit', 'machine_info', 'command_line',
+           'teacher_captions', 'train_model']
 
 # %% ../nbs/09_train.ipynb #0224f677
 PRECISIONS = ('auto', 'bf16', 'fp32')
@@ -463,6 +465,60 @@ def command_line() -> str|None:
     if 'imgcap.cli' not in sys.modules or sys.argv[1:2] != ['train']: return None
     return shlex.join(['imgcap', *sys.argv[1:]])
 
+# %% ../nbs/09_train.ipynb #86652da7
+TEACHER_BEAM = 3  # the beam width teachers caption with
+
+def teacher_captions(teachers:list, # model files with one vocabulary and encoder (e.g. seeds of one recipe)
+                     image_dir:str|Path, names:list, # the photos to caption
+                     batch_size:int=200, device=None, precision:str='auto') -> list[str]:
+    "The teachers' caption of each photo: beam search of their `Ensemble` (of one model: that model)."
+    from imgcap.features import compute_features
+    from imgcap.model import load_model
+    from imgcap.decode import Ensemble, beam_search
+    dev = torch.device(device or 'cpu')
+    loaded = [load_model(t, dev) for t in teachers]
+    (first, vocab, _), feature_key = loaded[0], lambda c: (c.encoder, c.grid, c.flip, c.feat_dim)
+    for t, (m, v, _) in zip(teachers, loaded):
+        if v.itos != vocab.itos or feature_key(m.cfg) != feature_key(first.cfg):
+            raise ImgcapError(f"{t}: its vocabulary or image features differ from {teachers[0]}'s; teachers must share both (seeds of one recipe do)")
+    model = Ensemble([m for m, _, _ in loaded])
+    c = first.cfg
+    feats = compute_features(image_dir, names, c.encoder, grid=c.grid, flip=c.flip, progress=False).get(names)
+    out = []
+    with _autocast(dev, train_dtype(precision, dev)):
+        for i in range(0, len(names), batch_size):
+            out += [vocab.decode(hs[0].tokens) for hs in beam_search(model, feats[i:i + batch_size].to(dev), beam=TEACHER_BEAM, max_len=c.max_len)]
+    return out
+
+def _digest(path) -> str:
+    import hashlib
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+def _taught(teachers:list, image_dir, names:list, out:Path, d:Dist, precision:str) -> dict:
+    "The teachers' captions of `names` with how long they took, from the cache in `out` or made (by the first process of a machine) and cached."
+    path, key = out/'teacher_captions.json', dict(teachers=[_digest(t) for t in teachers], beam=TEACHER_BEAM, photos=names)
+    def cached():
+        c = json.loads(path.read_text()) if path.exists() else None
+        return c if c and c.get('key') == key else None
+    c = cached() if d.local_rank == 0 else None
+    if d.local_rank == 0 and c is None:
+        t0 = time.time()
+        caps = teacher_captions(teachers, image_dir, names, device=d.device, precision=precision)
+        c = dict(key=key, seconds=round(time.time() - t0, 1), captions=caps)
+        atomic_write(path, lambda t: Path(t).write_text(json.dumps(c)))
+    d.barrier()
+    return c or cached()
+
+def _teachers_info(teachers:list, taught:dict) -> dict:
+    "What a student's model file says of its teachers: each one's path, digest, command, training time and selecting score; and the captioning."
+    from imgcap.model import load_model
+    rows = []
+    for t, k in zip(teachers, taught['key']['teachers']):
+        meta = load_model(t)[2]; i = meta.get('info') or {}
+        rows.append(dict(path=str(t), sha256=k, command=i.get('command'), train_seconds=i.get('train_seconds'),
+                         val_CIDEr_D_greedy=(meta.get('scores') or {}).get('val_CIDEr_D_greedy')))
+    return dict(models=rows, beam=TEACHER_BEAM, photos=len(taught['captions']), seconds=taught['seconds'])
+
 # %% ../nbs/09_train.ipynb #06559403
 def train_model(data:str|Path, # a captions folder or file (e.g. the Flickr8k folder)
                 out:str|Path, # folder for checkpoints, the history and `best.safetensors`
@@ -476,6 +532,7 @@ def train_model(data:str|Path, # a captions folder or file (e.g. the Flickr8k fo
                 init:str|Path|None=None, # start from this model file (its vocabulary, settings and input standardisation): fine-tuning, or SCST only
                 extend_vocab:bool=False, # with `init`: add the training words its vocabulary lacks (seen `min_count` times); known words keep their weights
                 command:str|None=None, # the command line to record (default: this process's, when it is `imgcap train`)
+                teachers:list[str|Path]|None=None, # model files whose ensemble captions each training photo once more for the cross-entropy stage (distillation)
                ) -> tuple[ShowTell, list]:
     "Train a captioner on the train split of `data`, selecting on its validation split."
     from imgcap.features import compute_features
@@ -510,10 +567,14 @@ def train_model(data:str|Path, # a captions folder or file (e.g. the Flickr8k fo
         d.barrier()
         if feats is None: feats = feats_of()                # ... then the others open it
         mc.vocab_size, mc.feat_dim, mc.n_regions = len(vocab), feats.array.shape[2], feats.array.shape[1]
-        train = CaptionSet.from_table(tr_df, feats, vocab, max_len=mc.max_len)
+        out = Path(out); out.mkdir(parents=True, exist_ok=True)
+        xe_df, taught = tr_df, _taught(teachers, cd.image_dir, tr_names, out, d, cfg.precision) if teachers else None
+        if teachers:
+            extra = pd.DataFrame(dict(image=tr_names, caption=taught['captions']))
+            xe_df = pd.concat([tr_df, extra[extra['caption'] != '']])  # a caption of no words teaches nothing
+        train = CaptionSet.from_table(xe_df, feats, vocab, max_len=mc.max_len)
         torch.manual_seed(cfg.seed)
         model = init_model if init else ShowTell(mc)
-        out = Path(out); out.mkdir(parents=True, exist_ok=True)
         va_feats, va_refs = feats.get(va_names) if d.main else None, references(va_df, va_names, tokenize)
         tr_refs = references(tr_df, tr_names, tokenize) if cfg.scst_epochs else None
         t0 = time.time()
@@ -526,7 +587,8 @@ def train_model(data:str|Path, # a captions folder or file (e.g. the Flickr8k fo
                         train_seconds=round(min(time.time() - t0, st.seconds), 1), train_seconds_total=round(st.seconds, 1),  # this invocation's part of the total
                         machine=machine_info(d.device), precision='bf16' if train_dtype(cfg.precision, d.device) else 'fp32',
                         best_epoch=dict(stage=best['stage'], epoch=best['epoch']), min_count=min_count,
-                        init=dict(model=Path(init).name, new_words=len(vocab) - known) if init else None)
+                        init=dict(model=Path(init).name, new_words=len(vocab) - known) if init else None,
+                        teachers=_teachers_info(teachers, taught) if teachers else None)
             save_model(model, vocab, out/'best.safetensors', scores={'val_CIDEr_D_greedy': best['val_cider']}, info=info)
             atomic_write(out/'history.json', lambda t: Path(t).write_text(json.dumps(info, indent=1)))
     return model, st.history
