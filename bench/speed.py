@@ -1,8 +1,8 @@
 """Speed benchmark of imgcap on this machine: every stage of captioning, on the same photos, in one run.
 
 Prints the machine, then photos/s for: the encoder alone (a plain float32 forward pass of the model's
-encoder, and imgcap's encoder in each precision), reading and shrinking photos (224 x 224 and 12-megapixel
-JPEGs), decoding alone (greedy, beam 3, beam 5) in each precision, the CPU time a photo of the
+encoder, and imgcap's encoder in each precision, float32 also in ONNX Runtime where it is installed),
+reading and shrinking photos (224 x 224 and 12-megapixel JPEGs), decoding alone (greedy, beam 3, beam 5) in each precision, the CPU time a photo of the
 encoder and of decoding, the whole pipeline (`Captioner.caption_iter`, what `imgcap caption` runs,
 in its batches) in each precision with its ratio to the encoder alone, 12-megapixel photos
 through the whole pipeline, single-photo latency, the start-up of `imgcap caption one.jpg` in a
@@ -27,17 +27,20 @@ FLAGS = ('avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16', 'amx_int8'
 
 def machine() -> dict:
     "What the figures were measured on."
-    from imgcap.features import cpu_flags, resolve_precision
+    from imgcap.features import cpu_flags, resolve_precision, resolve_engine, has_onnxruntime
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path('/proc/cpuinfo').read_text().splitlines():
             if line.startswith('model name'): cpu = line.split(':', 1)[1].strip(); break
     except OSError: pass
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    auto = resolve_precision('auto', 'cuda' if gpu else 'cpu')
+    ort = None
+    if has_onnxruntime(): import onnxruntime; ort = onnxruntime.__version__
     return dict(cpu=cpu, flags=[f for f in FLAGS if f in cpu_flags()], cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
-                torch=torch.__version__, python=platform.python_version(), gpu=gpu,
+                torch=torch.__version__, onnxruntime=ort, python=platform.python_version(), gpu=gpu,
                 load_average=round(os.getloadavg()[0], 1) if hasattr(os, 'getloadavg') else None,
-                auto_precision=resolve_precision('auto', 'cuda' if gpu else 'cpu'))
+                auto_precision=auto, auto_engine=resolve_engine('auto', auto, 'cuda' if gpu else 'cpu'))
 
 
 def rate(n:int, fn, repeat:int=1, cpu:dict|None=None, key:str|None=None) -> float:
@@ -99,7 +102,7 @@ def bench(model=None, images=None, photos:int=256, precisions=('fp32', 'bf16'), 
     import inspect
     from imgcap.captioner import Captioner, default_model_path
     from imgcap.core import data_dir
-    from imgcap.features import ENCODERS, ImageEncoder, resolve_precision
+    from imgcap.features import ENCODERS, ImageEncoder, resolve_precision, has_onnxruntime
     from imgcap.images import image_pixels, normalize
     if quick: photos, big, latency, repeat = min(photos, 64), min(big, 8), min(latency, 10), 1
     default_batch = inspect.signature(Captioner.caption_iter).parameters['batch_size'].default
@@ -110,11 +113,16 @@ def bench(model=None, images=None, photos:int=256, precisions=('fp32', 'bf16'), 
     if not paths: raise SystemExit(f'{folder}: no JPEG photos')
     n, dev = len(paths), 'cuda' if torch.cuda.is_available() else 'cpu'
     precisions = list(dict.fromkeys(resolve_precision(p, dev) for p in precisions))
+    # modes (key, precision, engine): each precision in PyTorch, and float32 on a CPU in ONNX Runtime too where it is installed
+    modes = [(p, p, 'torch') for p in precisions]
+    if 'fp32' in precisions and dev == 'cpu' and has_onnxruntime(): modes.insert(precisions.index('fp32') + 1, ('fp32_onnx', 'fp32', 'onnx'))
+    title = lambda key: key.replace('_onnx', ' in ONNX Runtime')
     R = dict(machine=machine(), settings=dict(photos=n, batch_size=batch_size, workers=workers, big_photos=big, beam=3,
                                               model=model.name, images=folder.name, quick=quick, device=dev), rates={}, cpu_ms={})
     m = R['machine']
     say(f"machine: {m['cpu']}, {m['cores']} cores ({m['torch_threads']} torch threads), flags {' '.join(m['flags']) or '-'}, "
-        f"torch {m['torch']}, GPU {m['gpu'] or 'none'}; auto precision = {m['auto_precision']}; load average {m['load_average']} at the start")
+        f"torch {m['torch']}, onnxruntime {m['onnxruntime'] or '-'}, GPU {m['gpu'] or 'none'}; auto precision = {m['auto_precision']} "
+        f"({'ONNX Runtime' if m['auto_engine'] == 'onnx' else 'PyTorch'}); load average {m['load_average']} at the start")
     say(f"{n} photos from {folder.name}/, batches of {batch_size}{' (as `imgcap caption`)' if batch_size == default_batch else ''}, {workers} reading threads, beam 3 unless said; "
         f"[CPU ms a photo] is this process's CPU time")
     def put(key, value, label, extra=''):
@@ -144,11 +152,11 @@ def bench(model=None, images=None, photos:int=256, precisions=('fp32', 'bf16'), 
             for i in range(0, n, batch_size): enc.backbone(x[i:i + batch_size].to(dev).contiguous(memory_format=torch.channels_last))
     put('encoder_plain_fp32', timed('encoder_plain_fp32', n, plain), f'encoder alone, plain float32 {enc.spec.name.capitalize()} forward')
     caps = {}
-    for p in precisions:
-        e = ImageEncoder(cap.model.cfg.encoder, grid=cap.model.cfg.grid, flip=cap.model.cfg.flip, precision=p).to(dev)
-        caps[p] = Captioner(cap.model, cap.vocab, cap.info, device=dev, encoder=e)
-        put(f'encoder_{p}', timed(f'encoder_{p}', n, lambda: [e.features(px[i:i + batch_size]) for i in range(0, n, batch_size)]),
-            f'encoder alone, imgcap {p}')
+    for key, p, engine in modes:
+        e = ImageEncoder(cap.model.cfg.encoder, grid=cap.model.cfg.grid, flip=cap.model.cfg.flip, precision=p, engine=engine).to(dev)
+        caps[key] = Captioner(cap.model, cap.vocab, cap.info, device=dev, encoder=e)
+        put(f'encoder_{key}', timed(f'encoder_{key}', n, lambda: [e.features(px[i:i + batch_size]) for i in range(0, n, batch_size)]),
+            f'encoder alone, imgcap {title(key)}')
     for name in other_encoders:  # what another encoder would cost (its own input size; no model reads its features here)
         opx = torch.from_numpy(np.stack(list(pool.map(lambda q: image_pixels(q, size=ENCODERS[name].size), paths))))
         for p in precisions:
@@ -163,28 +171,29 @@ def bench(model=None, images=None, photos:int=256, precisions=('fp32', 'bf16'), 
             key = f'decode_{name}_{p}'
             put(key, timed(key, n, cold(caps[p], lambda: [caps[p].caption_features(feats[i:i + batch_size], **kw) for i in range(0, n, batch_size)])),
                 f'decoding alone, {name.replace("beam", "beam ")}, {p}')
-    for p in precisions:
-        share = R['cpu_ms'][f'decode_beam3_{p}'] / R['cpu_ms'][f'encoder_{p}']
-        R.setdefault('decode_cpu_share', {})[p] = round(share, 3)
-        say(f"  {'CPU a photo, ' + p:<44s} encoder {R['cpu_ms'][f'encoder_{p}']:.2f} ms, decoding beam 3 {R['cpu_ms'][f'decode_beam3_{p}']:.2f} ms"
+    for key, p, _ in modes:
+        share = R['cpu_ms'][f'decode_beam3_{p}'] / R['cpu_ms'][f'encoder_{key}']
+        R.setdefault('decode_cpu_share', {})[key] = round(share, 3)
+        say(f"  {'CPU a photo, ' + title(key):<44s} encoder {R['cpu_ms'][f'encoder_{key}']:.2f} ms, decoding beam 3 {R['cpu_ms'][f'decode_beam3_{p}']:.2f} ms"
             f" ({share:.0%} of the encoder)")
 
     # the whole pipeline: files -> captions
-    for p in precisions:
-        c = caps[p]
-        r = timed(f'pipeline_{p}', n, cold(c, lambda: list(c.caption_iter(paths, batch_size=batch_size, workers=workers, beam=3))))
-        put(f'pipeline_{p}', r, f'whole pipeline, {p}', f'  ({r / R["rates"][f"encoder_{p}"]:.0%} of the encoder alone)')
-    auto = caps.get(m['auto_precision']) or Captioner(cap.model, cap.vocab, cap.info, device=dev, precision=m['auto_precision'])
+    for key, p, _ in modes:
+        c = caps[key]
+        r = timed(f'pipeline_{key}', n, cold(c, lambda: list(c.caption_iter(paths, batch_size=batch_size, workers=workers, beam=3))))
+        put(f'pipeline_{key}', r, f'whole pipeline, {title(key)}', f'  ({r / R["rates"][f"encoder_{key}"]:.0%} of the encoder alone)')
+    auto_key = m['auto_precision'] + ('_onnx' if m['auto_engine'] == 'onnx' else '')
+    auto = caps.get(auto_key) or Captioner(cap.model, cap.vocab, cap.info, device=dev, precision=m['auto_precision'])
     put('pipeline_12mp', timed('pipeline_12mp', len(bigs), cold(auto, lambda: list(auto.caption_iter(bigs, batch_size=batch_size, workers=workers, beam=3))), 1),
-        f"whole pipeline, 4000 x 3000 JPEGs, {auto.precision}")
+        f"whole pipeline, 4000 x 3000 JPEGs, {title(auto_key)}")
 
     # one photo at a time
     lat = []; auto._priors.clear()  # distinct photos (up to `n`), each paying its confidence
     for i in range(latency + 1):
         t = time.perf_counter(); auto.caption([paths[i % n]], beam=3); lat.append(time.perf_counter() - t)
     lat = lat[1:]
-    R['latency_ms'] = dict(p50=round(pct(lat, 50) * 1000, 1), p95=round(pct(lat, 95) * 1000, 1), precision=auto.precision)
-    say(f"  {'one photo at a time, latency (' + auto.precision + ')':<44s} p50 {R['latency_ms']['p50']:.1f} ms, p95 {R['latency_ms']['p95']:.1f} ms")
+    R['latency_ms'] = dict(p50=round(pct(lat, 50) * 1000, 1), p95=round(pct(lat, 95) * 1000, 1), precision=auto.precision, engine=auto.encoder.engine)
+    say(f"  {'one photo at a time, latency (' + title(auto_key) + ')':<44s} p50 {R['latency_ms']['p50']:.1f} ms, p95 {R['latency_ms']['p95']:.1f} ms")
 
     # start-up of the command line
     R['startup_s'] = round(startup(model, paths[0], 1 if quick else 3), 2)
@@ -201,7 +210,7 @@ def bench(model=None, images=None, photos:int=256, precisions=('fp32', 'bf16'), 
             for i in range(0, n, batch_size):
                 r50(xr[:min(batch_size, n - i)])
                 seed_greedy(cap.model, feats[i:i + batch_size].to(dev), cap.model.cfg.max_len)
-    best = max(R['rates'][f'pipeline_{p}'] for p in precisions)
+    best = max(R['rates'][f'pipeline_{key}'] for key, _, _ in modes)
     r = rate(n, seed, 1)
     put('seed_baseline', r, 'seed-style: ResNet50 fp32 + prefix re-run greedy', f'  (imgcap is {best / r:.1f}x)')
     R['machine']['load_average_end'] = round(os.getloadavg()[0], 1) if hasattr(os, 'getloadavg') else None

@@ -69,7 +69,7 @@ class Captioner:
         dt = DTYPES[self.precision]
         return torch.autocast(self.device.type, dtype=dt, enabled=dt != torch.float32)
 
-    def __repr__(self): return f'Captioner({self.name}, {self.model.cfg.encoder}, vocab={len(self.vocab)}, device={self.device}, precision={self.precision})'
+    def __repr__(self): return f'Captioner({self.name}, {self.model.cfg.encoder}, vocab={len(self.vocab)}, device={self.device}, precision={self.precision}, engine={self.encoder.engine})'
 
 # %% ../nbs/10_captioner.ipynb #093911ce
 def _check_decoding(beam:int=1, n_best:int=1, temperature=None, imagenet_boost:float=0., **_):

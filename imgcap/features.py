@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_features.ipynb #a3b5cd40
 from __future__ import annotations
-import json, os, time, platform, threading
+import hashlib, json, os, time, platform, threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,8 +20,9 @@ from .core import ImgcapError, cache_dir, atomic_write, sha256_text
 from .images import image_pixels, normalize
 
 # %% auto #0
-__all__ = ['ENCODERS', 'PRECISIONS', 'DTYPES', 'CPU_CHUNK', 'SUBJECTS', 'EncoderSpec', 'build_backbone', 'cpu_flags',
-           'native_bf16', 'resolve_precision', 'FusedLite', 'preprocessing_of', 'ImageEncoder', 'image_fingerprint',
+__all__ = ['ENCODERS', 'PRECISIONS', 'DTYPES', 'ENGINES', 'LITE_ONNX_VERSION', 'CPU_CHUNK', 'SUBJECTS', 'EncoderSpec',
+           'build_backbone', 'cpu_flags', 'native_bf16', 'resolve_precision', 'FusedLite', 'has_onnxruntime',
+           'resolve_engine', 'lite_onnx', 'OnnxLite', 'preprocessing_of', 'ImageEncoder', 'image_fingerprint',
            'Features', 'file_lock', 'FeatureCache', 'default_cache', 'compute_features', 'plot_feature_map', 'nearest',
            'show_neighbours']
 
@@ -113,13 +114,13 @@ def _fold(conv:nn.Conv2d, bn:nn.BatchNorm2d) -> dict:
     return dict(w=w, b=b.float(), stride=list(conv.stride), padding=[t, l], groups=conv.groups)
 
 @lru_cache(None)
-def _onednn_fusion() -> bool:
-    "Whether this PyTorch has oneDNN's fused convolution (+ReLU6 or +add) entry point, and it works."
+def _onednn_fusion(dtype=torch.float32) -> bool:
+    "Whether this PyTorch has oneDNN's fused convolution (+ReLU6 or +add) entry point, and it works in `dtype` on this CPU."
     try:
-        op, x, w = torch.ops.mkldnn._convolution_pointwise, torch.ones(1, 2, 4, 4), torch.ones(2, 2, 1, 1)
+        op, x, w = torch.ops.mkldnn._convolution_pointwise, torch.ones(1, 2, 4, 4, dtype=dtype), torch.ones(2, 2, 1, 1, dtype=dtype)
         y = op(x, w, None, [0, 0], [1, 1], [1, 1], 1, 'hardtanh', [0., 6.], None)
         z = op.binary(x, y, w, None, [0, 0], [1, 1], [1, 1], 1, 'add', None, None, [], None)
-        return bool(torch.allclose(y, torch.full_like(y, 2.)) and torch.allclose(z, torch.full_like(z, 4.)))
+        return bool(torch.allclose(y.float(), torch.full_like(y, 2.).float()) and torch.allclose(z.float(), torch.full_like(z, 4.).float()))
     except Exception: return False
 
 class FusedLite:
@@ -135,25 +136,105 @@ class FusedLite:
             skip = a.id_skip and blk._depthwise_conv.stride[0] == 1 and a.input_filters == a.output_filters
             self.blocks.append((ex, len(convs) - 2, len(convs) - 1, skip))
         convs.append(_fold(net._conv_head, net._bn1))
-        self.convs, self.dtype, self.onednn = convs, dtype, _onednn_fusion()
-        for d in convs: d['w'] = d['w'].to(dtype).contiguous(memory_format=torch.channels_last); d['b'] = d['b'].to(dtype)
+        # bf16 that this CPU's oneDNN cannot compute (no AVX-512): float32 arithmetic on numbers rounded to bf16
+        self.convs, self.dtype, self.emulated = convs, dtype, dtype != torch.float32 and not _onednn_fusion(dtype)
+        self.onednn = _onednn_fusion(self.compute)
+        for d in convs:
+            d['w'], d['b'] = (d[k].to(dtype).to(self.compute) for k in 'wb')
+            d['w'] = d['w'].contiguous(memory_format=torch.channels_last)
+
+    @property
+    def compute(self) -> torch.dtype: return torch.float32 if self.emulated else self.dtype
 
     def conv(self, x, i:int, relu6:bool=False, add=None):
         d = self.convs[i]
         if self.onednn:
             args = (d['w'], d['b'], d['padding'], d['stride'], [1, 1], d['groups'])
-            if add is not None: return torch.ops.mkldnn._convolution_pointwise.binary(x, add, *args, 'add', None, None, [], None)
-            return torch.ops.mkldnn._convolution_pointwise(x, *args, 'hardtanh' if relu6 else 'none', [0., 6.] if relu6 else [], None)
-        y = F.conv2d(x, d['w'], d['b'], d['stride'], d['padding'], 1, d['groups'])
-        return F.hardtanh_(y, 0., 6.) if relu6 else (y.add_(add) if add is not None else y)
+            if add is not None: y = torch.ops.mkldnn._convolution_pointwise.binary(x, add, *args, 'add', None, None, [], None)
+            else: y = torch.ops.mkldnn._convolution_pointwise(x, *args, 'hardtanh' if relu6 else 'none', [0., 6.] if relu6 else [], None)
+        else:
+            y = F.conv2d(x, d['w'], d['b'], d['stride'], d['padding'], 1, d['groups'])
+            y = F.hardtanh_(y, 0., 6.) if relu6 else (y.add_(add) if add is not None else y)
+        return y.to(self.dtype).to(self.compute) if self.emulated else y
+
+    def run(self, x, conv):
+        "The network's dataflow from input `x`, with `conv(x, i, relu6, add)` computing each convolution."
+        x = conv(x, 0, relu6=True)
+        for ex, dw, pj, skip in self.blocks:
+            h = conv(x, ex, relu6=True) if ex is not None else x
+            x = conv(conv(h, dw, relu6=True), pj, add=x if skip else None)
+        return conv(x, len(self.convs) - 1, relu6=True)
 
     def __call__(self, x:torch.Tensor) -> torch.Tensor:
-        "Final feature map of a `[b, 3, h, w]` batch, in `self.dtype`."
-        x = self.conv(x.to(self.dtype).contiguous(memory_format=torch.channels_last), 0, relu6=True)
-        for ex, dw, pj, skip in self.blocks:
-            h = self.conv(x, ex, relu6=True) if ex is not None else x
-            x = self.conv(self.conv(h, dw, relu6=True), pj, add=x if skip else None)
-        return self.conv(x, len(self.convs) - 1, relu6=True)
+        "Final feature map of a `[b, 3, h, w]` batch, in `self.dtype` (emulated: its values, in float32)."
+        return self.run(x.to(self.dtype).to(self.compute).contiguous(memory_format=torch.channels_last), self.conv)
+
+# %% ../nbs/04_features.ipynb #e567f0fe
+ENGINES = ('auto', 'torch', 'onnx')  # who runs the encoder's network: see `resolve_engine`
+
+@lru_cache(None)
+def has_onnxruntime() -> bool:
+    "Whether ONNX Runtime and the `onnx` package are installed (`pip install imgcap[onnx]`)."
+    import importlib.util
+    return all(importlib.util.find_spec(m) is not None for m in ('onnxruntime', 'onnx'))
+
+def resolve_engine(engine:str='auto', # one of `ENGINES`
+                   precision:str='fp32', device='cpu', # where and how the encoder runs (`resolve_precision`)
+                   lite:bool=True, # whether the network is an EfficientNet-Lite (`FusedLite`)
+                  ) -> str:
+    "Who runs the encoder: 'onnx' (ONNX Runtime: a float32 EfficientNet-Lite on a CPU, when installed) or 'torch'."
+    if engine not in ENGINES: raise ImgcapError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    fits = lite and precision == 'fp32' and torch.device(device).type == 'cpu'
+    if engine == 'onnx' and not fits: raise ImgcapError('engine onnx runs an EfficientNet-Lite encoder in float32 on a CPU only (precision fp32)')
+    if engine == 'onnx' and not has_onnxruntime(): raise ImgcapError('engine onnx needs ONNX Runtime: pip install "imgcap[onnx]"')
+    return 'onnx' if engine != 'torch' and fits and has_onnxruntime() else 'torch'
+
+LITE_ONNX_VERSION = 1  # of the graph `lite_onnx` writes: a change to it must change this, so that kept files are rewritten
+
+def lite_onnx(fused:FusedLite) -> bytes:
+    "`fused`'s network as a serialised ONNX model in float32: input `x` `[b, 3, h, w]`, output the final feature map."
+    from onnx import TensorProto, helper, numpy_helper
+    nodes, weights = [], [numpy_helper.from_array(np.array(v, np.float32), k) for k, v in (('zero', 0.), ('six', 6.))]
+    def conv(x:str, i:int, relu6:bool=False, add:str|None=None) -> str:
+        d, y = fused.convs[i], f'conv{i}'
+        w = d['w'].float().contiguous().numpy()
+        weights.extend([numpy_helper.from_array(w, f'w{i}'), numpy_helper.from_array(d['b'].float().numpy(), f'b{i}')])
+        nodes.append(helper.make_node('Conv', [x, f'w{i}', f'b{i}'], [y], group=d['groups'], strides=d['stride'],
+                                      pads=d['padding'] * 2, kernel_shape=list(w.shape[2:])))
+        if relu6: nodes.append(helper.make_node('Clip', [y, 'zero', 'six'], [y + '_relu6'])); y += '_relu6'
+        if add is not None: nodes.append(helper.make_node('Add', [y, add], [y + '_add'])); y += '_add'
+        return y
+    out = fused.run('x', conv)
+    graph = helper.make_graph(nodes, 'efficientnet_lite', [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['b', 3, 'h', 'w'])],
+                              [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)], weights)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)], producer_name='imgcap').SerializeToString()
+
+def _onnx_file(fused:FusedLite) -> Path:
+    "Where `lite_onnx(fused)` is kept in `cache_dir()`: named by a digest of the folded network, so that it is written once."
+    h = hashlib.sha256(f'{LITE_ONNX_VERSION} {fused.blocks}'.encode())
+    for d in fused.convs: h.update(f"{d['stride']} {d['padding']} {d['groups']}".encode()); h.update(d['w'].float().contiguous().numpy().tobytes()); h.update(d['b'].float().numpy().tobytes())
+    return cache_dir()/'onnx'/f'efficientnet-lite-{h.hexdigest()[:16]}.onnx'
+
+class OnnxLite:
+    "A float32 `FusedLite` run by ONNX Runtime on the CPU."
+    def __init__(self, fused:FusedLite, threads:int|None=None): # threads (default: as many as PyTorch's)
+        import onnxruntime as ort
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads, opts.inter_op_num_threads = threads or torch.get_num_threads(), 1
+        opts.add_session_config_entry('session.intra_op.allow_spinning', '0')  # idle threads sleep: the cores go to reading and decoding
+        session = lambda model: ort.InferenceSession(model, opts, providers=['CPUExecutionProvider'])
+        f = _onnx_file(fused)
+        if f.is_file():
+            try: self.session = session(str(f)); return
+            except Exception: pass  # a damaged file: written again below
+        graph = lite_onnx(fused)
+        try: f.parent.mkdir(parents=True, exist_ok=True); atomic_write(f, lambda t: Path(t).write_bytes(graph))
+        except OSError: pass  # a cache that cannot be written: the next process builds the graph again
+        self.session = session(graph)
+
+    def __call__(self, x:torch.Tensor) -> torch.Tensor:
+        "Final feature map (float32) of a `[b, 3, h, w]` batch."
+        return torch.from_numpy(self.session.run(None, {'x': x.float().contiguous().numpy()})[0])
 
 # %% ../nbs/04_features.ipynb #a8f594f4
 def preprocessing_of(name:str, grid:int=2, flip:bool=False, precision:str='fp32') -> dict:
@@ -170,14 +251,16 @@ class ImageEncoder(nn.Module):
                  grid:int=2, # regions per side pooled from the final feature map (0: global only)
                  flip:bool=False, # average with the mirrored photo
                  weights=None, # weights file (ResNet50 only)
-                 precision:str='auto'): # one of `PRECISIONS`: 'auto', 'fp32', 'bf16' (and 'fp16' on CUDA)
+                 precision:str='auto', # one of `PRECISIONS`: 'auto', 'fp32', 'bf16' (and 'fp16' on CUDA)
+                 engine:str='auto'): # one of `ENGINES`: who runs the network ('auto': ONNX Runtime for float32 on a CPU, when installed)
         super().__init__()
         self.spec, self.grid, self.flip = ENCODERS.get(name) or build_backbone(name), grid, flip
         resolve_precision(precision)  # refuse a bad name now, not at the first photo
-        self.requested = precision
+        self.requested, self.requested_engine = precision, engine
         self.backbone = build_backbone(name, weights).eval().to(memory_format=torch.channels_last)
         for p in self.parameters(): p.requires_grad_(False)
-        self._fast = {}  # CPU inference networks by dtype, built when first used
+        self.engine  # and an engine that cannot run here
+        self._fast = {}  # CPU inference networks by dtype and engine, built when first used
 
     @property
     def device(self) -> torch.device: return next(self.parameters()).device
@@ -188,20 +271,30 @@ class ImageEncoder(nn.Module):
         return resolve_precision(self.requested, self.device)
 
     @property
+    def engine(self) -> str:
+        "Who runs the network, where the encoder is now: 'onnx' (ONNX Runtime) or 'torch'."
+        return resolve_engine(self.requested_engine, self.precision, self.device, lite=self.lite)
+
+    @property
+    def lite(self) -> bool: return hasattr(getattr(self.backbone, 'net', None), '_blocks')  # an EfficientNet-Lite: `FusedLite` on a CPU
+
+    @property
     def preprocessing(self) -> dict: return preprocessing_of(self.spec.name, self.grid, self.flip, self.precision)
 
     @property
     def n_regions(self) -> int: return 1 + self.grid * self.grid
 
     def _network(self, dtype):
-        "The backbone as it runs on a CPU in `dtype`: `FusedLite` for EfficientNet-Lite, a cast copy otherwise."
-        if dtype not in self._fast:
-            net = getattr(self.backbone, 'net', None)
-            if net is not None and hasattr(net, '_blocks'): self._fast[dtype] = FusedLite(net, dtype)
+        "The backbone as it runs on a CPU in `dtype`: `FusedLite` for EfficientNet-Lite (`OnnxLite` on the onnx engine), a cast copy otherwise."
+        key = dtype, self.engine
+        if key not in self._fast:
+            if self.lite:
+                net = self.backbone.net
+                self._fast[key] = OnnxLite(FusedLite(net)) if key[1] == 'onnx' else FusedLite(net, dtype)
             else:
                 import copy
-                self._fast[dtype] = self.backbone if dtype == torch.float32 else copy.deepcopy(self.backbone).to(dtype)
-        return self._fast[dtype]
+                self._fast[key] = self.backbone if dtype == torch.float32 else copy.deepcopy(self.backbone).to(dtype)
+        return self._fast[key]
 
     def feature_map(self, x:torch.Tensor) -> torch.Tensor:
         "The backbone's final feature map of a normalised batch, in float32, in this encoder's precision."

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import json, math
 from dataclasses import dataclass, asdict, fields, replace
+from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -68,6 +69,14 @@ def check(self:CaptionConfig) -> CaptionConfig:
     return self
 
 # %% ../nbs/06_model.ipynb #cc6108e5
+@lru_cache(None)
+def _onednn_bf16_lstm() -> bool:
+    "Whether an LSTM runs under CPU bfloat16 autocast here (oneDNN's bf16 LSTM needs AVX-512)."
+    try:
+        with torch.autocast('cpu', dtype=torch.bfloat16): nn.LSTM(2, 2, batch_first=True)(torch.ones(1, 1, 2))
+        return True
+    except RuntimeError: return False
+
 class ShowTell(nn.Module):
     "Attention-free image captioner: image vector -> LSTM initial state and per-step input."
     def __init__(self, cfg:CaptionConfig):
@@ -103,8 +112,16 @@ class ShowTell(nn.Module):
         v, state = self.encode(feats)
         e = self.drop(self.embed(inputs))
         x = torch.cat([e, v[:, None].expand(-1, e.shape[1], -1)], -1)
-        o, _ = self.lstm(x, state)
-        return self.out(self.drop(o))
+        return self.out(self.drop(self._lstm(x, state)))
+
+    def _lstm(self, x:torch.Tensor, state:tuple) -> torch.Tensor:
+        "The LSTM's outputs `[b, t, hidden]` over `x`; under CPU bf16 autocast where oneDNN cannot, its bf16 numbers computed in float32."
+        cpu_bf16 = x.device.type == 'cpu' and torch.is_autocast_enabled('cpu') and torch.get_autocast_dtype('cpu') == torch.bfloat16
+        if not cpu_bf16 or _onednn_bf16_lstm(): return self.lstm(x, state)[0]
+        bf = lambda t: t.to(torch.bfloat16).float()
+        with torch.autocast('cpu', enabled=False):
+            o, _ = torch.func.functional_call(self.lstm, {k: bf(w) for k, w in self.lstm.named_parameters()}, (bf(x), tuple(map(bf, state))))
+        return o.to(torch.bfloat16)
 
 # %% ../nbs/06_model.ipynb #a5dc279d
 NEVER_SAID = (PAD, BOS, UNK)  # tokens decoding never proposes

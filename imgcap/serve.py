@@ -350,7 +350,7 @@ router = APIRouter()
 async def health(request:Request) -> dict:
     "Whether the service is up, with its model, its limits and how many photos it has captioned."
     s = request.app.state; c, cfg = s.captioner, s.config
-    return dict(status='ok', model=c.name, vocab_size=len(c.vocab), device=str(c.device), encoder=c.model.cfg.encoder, precision=c.precision,
+    return dict(status='ok', model=c.name, vocab_size=len(c.vocab), device=str(c.device), encoder=c.model.cfg.encoder, precision=c.precision, engine=c.encoder.engine,
                 max_upload_mb=cfg.max_upload_mb, max_files=cfg.max_files, max_beam=MAX_BEAM, default_beam=DEFAULT_BEAM,
                 photos=s.batcher.photos, batches=s.batcher.batches)
 
@@ -528,7 +528,7 @@ def run_server(host:str='127.0.0.1', # address to listen on (0.0.0.0: every inte
     import uvicorn
     torch.set_num_threads(cfg.threads)  # this process is the server: its threads are ours to set
     c = app.state.captioner
-    print(f'imgcap: model {c.name} ({c.model.cfg.encoder}, {c.precision}, {c.device}, torch threads {torch.get_num_threads()}) '
+    print(f'imgcap: model {c.name} ({c.model.cfg.encoder}, {c.precision} in {c.encoder.engine}, {c.device}, torch threads {torch.get_num_threads()}) '
           f'on http://{host}:{port}/ (API docs at /docs)', file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, http=GuardedH11, log_config=_log_config(), timeout_keep_alive=cfg.keep_alive_s,
                 timeout_graceful_shutdown=10)
