@@ -41,11 +41,12 @@ def check_encoder(model, encoder:ImageEncoder):
 class Captioner:
     "A loaded captioning model with its encoder: photos in, captions out."
     def __init__(self, model, vocab, info:dict|None=None, device=None, encoder:ImageEncoder|None=None,
-                 precision:str='auto'): # the encoder's precision ('auto', 'fp32', 'bf16', 'fp16'), when it is built here
+                 precision:str='auto', # the encoder's precision ('auto', 'fp32', 'bf16', 'fp16'), when it is built here
+                 engine:str='auto'): # who runs the encoder ('auto', 'torch', 'onnx': `ImageEncoder`), when it is built here
         self.device = torch.device(device) if device else default_device()
         self.model, self.vocab, self.info = model.eval().to(self.device), vocab, info or {}
         c = model.cfg
-        self.encoder = (encoder or ImageEncoder(c.encoder, grid=c.grid, flip=c.flip, precision=precision)).to(self.device)
+        self.encoder = (encoder or ImageEncoder(c.encoder, grid=c.grid, flip=c.flip, precision=precision, engine=engine)).to(self.device)
         check_encoder(model, self.encoder)
         self.lock = threading.Lock()  # torch modules are shared: one batch at a time
         self.confidence = stored_confidence(self.info)  # the model file's calibration (`imgcap calibrate`), or None
@@ -53,10 +54,10 @@ class Captioner:
 
     @classmethod
     def load(cls, path:str|Path|None=None, # model file (default: the shipped model)
-             device=None, precision:str='auto') -> 'Captioner':
+             device=None, precision:str='auto', engine:str='auto') -> 'Captioner':
         "Load a model file (raises `ImgcapError` with the reason when it is missing or broken)."
         model, vocab, info = load_model(path or default_model_path())
-        return cls(model, vocab, info, device, precision=precision)
+        return cls(model, vocab, info, device, precision=precision, engine=engine)
 
     @property
     def name(self) -> str: return Path(self.info.get('path', 'model')).stem

@@ -19,7 +19,8 @@ from .text import Vocab, SPECIALS, PAD, BOS, UNK
 
 # %% auto #0
 __all__ = ['LIMITS', 'NEVER_SAID', 'FORMAT', 'CaptionConfig', 'ShowTell', 'next_logprobs', 'save_model', 'read_model_header',
-           'read_model_file', 'load_model', 'grow_vocab', 'plot_param_counts', 'plot_standardisation']
+           'read_model_file', 'load_model', 'read_model_info', 'grow_vocab', 'plot_param_counts',
+           'plot_standardisation']
 
 # %% ../nbs/06_model.ipynb #36c94cf2
 @dataclass
@@ -274,6 +275,11 @@ def load_model(path:str|Path, # a file written by `save_model`
     try: model.load_state_dict({k: v.float() for k, v in sd.items()})
     except RuntimeError as e: raise ImgcapError(f'model file {path}: weights do not match the config ({e})') from None
     return model.eval().to(device or 'cpu'), vocab, dict(extra, path=str(path))
+
+def read_model_info(path:str|Path) -> dict:
+    "A model file's metadata as `load_model` gives it (scores, info, path), checked, without reading any weights."
+    path = Path(path)
+    return dict(_read_meta(path, read_model_header(path)[0])[2], path=str(path))
 
 # %% ../nbs/06_model.ipynb #23bfc006
 def grow_vocab(model:ShowTell, size:int, # the new vocabulary size: the model's, or more

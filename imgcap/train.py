@@ -511,10 +511,10 @@ def _taught(teachers:list, image_dir, names:list, out:Path, d:Dist, precision:st
 
 def _teachers_info(teachers:list, taught:dict) -> dict:
     "What a student's model file says of its teachers: each one's path, digest, command, training time and selecting score; and the captioning."
-    from imgcap.model import load_model
+    from imgcap.model import read_model_info
     rows = []
     for t, k in zip(teachers, taught['key']['teachers']):
-        meta = load_model(t)[2]; i = meta.get('info') or {}
+        meta = read_model_info(t); i = meta.get('info') or {}
         rows.append(dict(path=str(t), sha256=k, command=i.get('command'), train_seconds=i.get('train_seconds'),
                          val_CIDEr_D_greedy=(meta.get('scores') or {}).get('val_CIDEr_D_greedy')))
     return dict(models=rows, beam=TEACHER_BEAM, photos=len(taught['captions']), seconds=taught['seconds'])
