@@ -223,12 +223,14 @@ class OnnxLite:
         opts.intra_op_num_threads, opts.inter_op_num_threads = threads or torch.get_num_threads(), 1
         opts.add_session_config_entry('session.intra_op.allow_spinning', '0')  # idle threads sleep: the cores go to reading and decoding
         session = lambda model: ort.InferenceSession(model, opts, providers=['CPUExecutionProvider'])
-        f = _onnx_file(fused)
-        if f.is_file():
+        try: f = _onnx_file(fused)
+        except OSError: f = None  # no cache folder can be made: the graph is built in memory, each time
+        if f is not None and f.is_file():
             try: self.session = session(str(f)); return
             except Exception: pass  # a damaged file: written again below
         graph = lite_onnx(fused)
-        try: f.parent.mkdir(parents=True, exist_ok=True); atomic_write(f, lambda t: Path(t).write_bytes(graph))
+        try:
+            if f is not None: f.parent.mkdir(parents=True, exist_ok=True); atomic_write(f, lambda t: Path(t).write_bytes(graph))
         except OSError: pass  # a cache that cannot be written: the next process builds the graph again
         self.session = session(graph)
 
