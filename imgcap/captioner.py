@@ -13,7 +13,7 @@ import torch
 from fastcore.basics import patch
 
 from .core import ImgcapError, default_device
-from .model import load_model
+from .model import load_model, OnnxDecoder
 from .features import ImageEncoder, DTYPES
 from .decode import beam_search, greedy, sample, strip_eos, imagenet_bias, check_imagenet_boost
 from .confidence import rate as rate_captions, rate_tokens, rate_found, apply_confidence, stored_confidence, no_photo_features, NO_PHOTOS
@@ -42,7 +42,7 @@ class Captioner:
     "A loaded captioning model with its encoder: photos in, captions out."
     def __init__(self, model, vocab, info:dict|None=None, device=None, encoder:ImageEncoder|None=None,
                  precision:str='auto', # the encoder's precision ('auto', 'fp32', 'bf16', 'fp16'), when it is built here
-                 engine:str='auto'): # who runs the encoder ('auto', 'torch', 'onnx': `ImageEncoder`), when it is built here
+                 engine:str='auto'): # who runs the encoder ('auto', 'torch', 'onnx': `ImageEncoder`), when it is built here; ONNX Runtime's encoder brings its decoder (`decoder`)
         self.device = torch.device(device) if device else default_device()
         self.model, self.vocab, self.info = model.eval().to(self.device), vocab, info or {}
         c = model.cfg
@@ -50,6 +50,7 @@ class Captioner:
         check_encoder(model, self.encoder)
         self.lock = threading.Lock()  # torch modules are shared: one batch at a time
         self.confidence = stored_confidence(self.info)  # the model file's calibration (`imgcap calibrate`), or None
+        self._onnx_decoder = None  # made when first needed (`decoder`)
         self._no_photo, self._priors = {}, {}  # no-photo features by their number of made-up photos (made when first needed); captions' no-photo log-probabilities for the confidence
 
     @classmethod
@@ -64,6 +65,13 @@ class Captioner:
 
     @property
     def precision(self) -> str: return self.encoder.precision
+
+    @property
+    def decoder(self):
+        "Who runs the decoding steps: an `OnnxDecoder` of the model where ONNX Runtime runs the encoder (float32 on a CPU), else the model."
+        if self.encoder.engine != 'onnx' or self.device.type != 'cpu': return self.model
+        if self._onnx_decoder is None or self._onnx_decoder.model is not self.model: self._onnx_decoder = OnnxDecoder(self.model)
+        return self._onnx_decoder
 
     def autocast(self):
         "The context the model runs in: `torch.autocast` in the encoder's precision (bf16, fp16), or nothing in fp32."
@@ -120,7 +128,7 @@ def caption_features(self:Captioner, feats:torch.Tensor, # `[b, regions, dim]` f
             hyps = [[(seqs[i * n_best + j], tot[i * n_best + j]) for j in range(n_best)] for i in range(len(feats))]
         else:
             hyps = [[(h.tokens, h.logprob) for h in hs] for hs in
-                    beam_search(self.model, feats, beam=beam, n_best=n_best, max_len=max_len, alpha=alpha, block_trigrams=block_trigrams, bias=bias)]
+                    beam_search(self.decoder, feats, beam=beam, n_best=n_best, max_len=max_len, alpha=alpha, block_trigrams=block_trigrams, bias=bias)]
         conf = iter(self._confidences(feats, hyps, confidence, found=temperature is None and bias is None))
     out = []
     for hs in hyps:

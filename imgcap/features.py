@@ -22,9 +22,9 @@ from .images import image_pixels, normalize
 # %% auto #0
 __all__ = ['ENCODERS', 'PRECISIONS', 'DTYPES', 'ENGINES', 'LITE_ONNX_VERSION', 'CPU_CHUNK', 'SUBJECTS', 'EncoderSpec',
            'build_backbone', 'cpu_flags', 'native_bf16', 'resolve_precision', 'FusedLite', 'has_onnxruntime',
-           'resolve_engine', 'lite_onnx', 'OnnxLite', 'preprocessing_of', 'ImageEncoder', 'image_fingerprint',
-           'Features', 'file_lock', 'FeatureCache', 'default_cache', 'compute_features', 'plot_feature_map', 'nearest',
-           'show_neighbours']
+           'resolve_engine', 'lite_onnx', 'digest', 'ort_session', 'OnnxLite', 'preprocessing_of', 'ImageEncoder',
+           'image_fingerprint', 'Features', 'file_lock', 'FeatureCache', 'default_cache', 'compute_features',
+           'plot_feature_map', 'nearest', 'show_neighbours']
 
 # %% ../nbs/04_features.ipynb #3c87df06
 @dataclass
@@ -209,30 +209,41 @@ def lite_onnx(fused:FusedLite) -> bytes:
                               [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)], weights)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)], producer_name='imgcap').SerializeToString()
 
-def _onnx_file(fused:FusedLite) -> Path:
-    "Where `lite_onnx(fused)` is kept in `cache_dir()`: named by a digest of the folded network, so that it is written once."
-    h = hashlib.sha256(f'{LITE_ONNX_VERSION} {fused.blocks}'.encode())
-    for d in fused.convs: h.update(f"{d['stride']} {d['padding']} {d['groups']}".encode()); h.update(d['w'].float().contiguous().numpy().tobytes()); h.update(d['b'].float().numpy().tobytes())
-    return cache_dir()/'onnx'/f'efficientnet-lite-{h.hexdigest()[:16]}.onnx'
+def digest(*parts) -> str:
+    "A short hex digest of strings and tensors (by their float32 values): the name of what is built from them."
+    h = hashlib.sha256()
+    for p in parts: h.update(p.encode() if isinstance(p, str) else p.detach().float().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+def ort_session(name:str, # the graph's file name in the cache folder's `onnx/`: a digest of what it is built from
+                build, # makes the serialised graph (`bytes`) where no good copy is kept
+                threads:int|None=None): # intra-op threads (default: as many as PyTorch's)
+    "An ONNX Runtime CPU session of a graph built once and kept in `cache_dir()`, so that a later process loads it."
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads, opts.inter_op_num_threads = threads or torch.get_num_threads(), 1
+    opts.add_session_config_entry('session.intra_op.allow_spinning', '0')  # idle threads sleep: the cores go to reading and decoding
+    session = lambda model: ort.InferenceSession(model, opts, providers=['CPUExecutionProvider'])
+    try: f = cache_dir()/'onnx'/name
+    except OSError: f = None  # no cache folder can be made: the graph is built in memory, each time
+    if f is not None and f.is_file():
+        try: return session(str(f))
+        except Exception: pass  # a damaged file: written again below
+    graph = build()
+    try:
+        if f is not None: f.parent.mkdir(parents=True, exist_ok=True); atomic_write(f, lambda t: Path(t).write_bytes(graph))
+    except OSError: pass  # a cache that cannot be written: the next process builds the graph again
+    return session(graph)
+
+def _onnx_name(fused:FusedLite) -> str:
+    "The name `lite_onnx(fused)` is kept under: a digest of the folded network."
+    convs = [p for d in fused.convs for p in (f"{d['stride']} {d['padding']} {d['groups']}", d['w'], d['b'])]
+    return f'efficientnet-lite-{digest(f"{LITE_ONNX_VERSION} {fused.blocks}", *convs)}.onnx'
 
 class OnnxLite:
     "A float32 `FusedLite` run by ONNX Runtime on the CPU."
     def __init__(self, fused:FusedLite, threads:int|None=None): # threads (default: as many as PyTorch's)
-        import onnxruntime as ort
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads, opts.inter_op_num_threads = threads or torch.get_num_threads(), 1
-        opts.add_session_config_entry('session.intra_op.allow_spinning', '0')  # idle threads sleep: the cores go to reading and decoding
-        session = lambda model: ort.InferenceSession(model, opts, providers=['CPUExecutionProvider'])
-        try: f = _onnx_file(fused)
-        except OSError: f = None  # no cache folder can be made: the graph is built in memory, each time
-        if f is not None and f.is_file():
-            try: self.session = session(str(f)); return
-            except Exception: pass  # a damaged file: written again below
-        graph = lite_onnx(fused)
-        try:
-            if f is not None: f.parent.mkdir(parents=True, exist_ok=True); atomic_write(f, lambda t: Path(t).write_bytes(graph))
-        except OSError: pass  # a cache that cannot be written: the next process builds the graph again
-        self.session = session(graph)
+        self.session = ort_session(_onnx_name(fused), lambda: lite_onnx(fused), threads)
 
     def __call__(self, x:torch.Tensor) -> torch.Tensor:
         "Final feature map (float32) of a `[b, 3, h, w]` batch."

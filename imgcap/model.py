@@ -15,12 +15,13 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 
 from .core import ImgcapError, atomic_write
+from .features import digest, ort_session
 from .text import Vocab, SPECIALS, PAD, BOS, UNK
 
 # %% auto #0
-__all__ = ['LIMITS', 'NEVER_SAID', 'FORMAT', 'CaptionConfig', 'ShowTell', 'next_logprobs', 'save_model', 'read_model_header',
-           'read_model_file', 'load_model', 'read_model_info', 'grow_vocab', 'plot_param_counts',
-           'plot_standardisation']
+__all__ = ['LIMITS', 'NEVER_SAID', 'STEP_ONNX_VERSION', 'ONNX_ROWS', 'FORMAT', 'CaptionConfig', 'ShowTell', 'next_logprobs',
+           'step_onnx', 'OnnxDecoder', 'save_model', 'read_model_header', 'read_model_file', 'load_model',
+           'read_model_info', 'grow_vocab', 'plot_param_counts', 'plot_standardisation']
 
 # %% ../nbs/06_model.ipynb #36c94cf2
 @dataclass
@@ -193,6 +194,59 @@ def step(self:ShowTell, tokens:torch.Tensor, # `[n]` the previous tokens (`<bos>
     "One decoding step: log-probabilities `[n, vocab]` of the next token, and the new state."
     logits, state = self.step_logits(tokens, img, state)
     return next_logprobs(logits), state
+
+# %% ../nbs/06_model.ipynb #0c49ec59
+STEP_ONNX_VERSION = 1  # of the graph `step_onnx` writes: a change to it must change this, so that kept files are rewritten
+
+def step_onnx(model:ShowTell) -> bytes:
+    "`model`'s decoding step after its input as a float32 ONNX graph: `x` `[n, 4*hidden]`, `h`, `c` `[layers, n, hidden]` in; `logits`, `h1`, `c1` out."
+    from onnx import TensorProto, helper, numpy_helper
+    import numpy as np
+    with torch.no_grad(): w = model._decoding_weights()
+    L, H, nodes, weights = model.cfg.layers, model.cfg.hidden, [], []
+    def const(name:str, t) -> str:
+        weights.append(numpy_helper.from_array(np.array(t, np.int64) if isinstance(t, (int, list)) else t.detach().float().contiguous().numpy(), name))
+        return name
+    def op(kind:str, inputs:list, out:str, **attrs) -> str: nodes.append(helper.make_node(kind, inputs, [out], **attrs)); return out
+    x, hs, cs = 'x', [], []
+    for k in range(L):
+        h, c = op('Gather', ['h', const(f'layer{k}', k)], f'h_{k}', axis=0), op('Gather', ['c', f'layer{k}'], f'c_{k}', axis=0)
+        if k: x = op('Add', [op('MatMul', [hs[-1], const(f'ih{k}', w['ih'][k].t())], f'xw{k}'), const(f'bias{k}', w['bias'][k])], f'x{k}')
+        gates = op('Add', [x, op('MatMul', [h, const(f'hh{k}', w['hh'][k].t())], f'hw{k}')], f'gates{k}')
+        nodes.append(helper.make_node('Split', [gates], [f'{g}{k}' for g in 'ifgo'], axis=1, num_outputs=4))
+        sig = lambda g: op('Sigmoid', [f'{g}{k}'], f'sig_{g}{k}')
+        cs.append(op('Add', [op('Mul', [sig('f'), c], f'fc{k}'), op('Mul', [sig('i'), op('Tanh', [f'g{k}'], f'tanh_g{k}')], f'ig{k}')], f'c1_{k}'))
+        hs.append(op('Mul', [sig('o'), op('Tanh', [cs[-1]], f'tanh_c{k}')], f'h1_{k}'))
+    axis0 = const('axis0', [0])
+    for name, parts in (('h1', hs), ('c1', cs)): op('Concat', [op('Unsqueeze', [p, axis0], p + '_') for p in parts], name, axis=0)
+    op('Add', [op('MatMul', [hs[-1], const('out', w['out'].t())], 'hout'), const('out_bias', w['out_bias'])], 'logits')
+    f32 = lambda name, shape: helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+    graph = helper.make_graph(nodes, 'showtell_step', [f32('x', ['n', 4 * H]), f32('h', [L, 'n', H]), f32('c', [L, 'n', H])],
+                              [f32(n, None) for n in ('logits', 'h1', 'c1')], weights)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid('', 18)], producer_name='imgcap').SerializeToString()
+
+ONNX_ROWS = 128  # steps of more rows than this are PyTorch's: MKL's large products are the faster (`bench/speed.py`)
+
+class OnnxDecoder:
+    "A `ShowTell` whose decoding steps of a few rows ONNX Runtime runs (float32, CPU): a stand-in for the model in `greedy` and `beam_search`."
+    def __init__(self, model:ShowTell, threads:int|None=None, # threads (default: as many as PyTorch's)
+                 rows:int=ONNX_ROWS): # most rows (photos x beams) of a step ONNX Runtime takes; more go to the model itself
+        self.model, self.cfg, self.threads, self.rows, self._key = model, model.cfg, threads, rows, None
+
+    def start(self, feats:torch.Tensor): return self.model.start(feats)
+
+    def step_logits(self, tokens:torch.Tensor, img:torch.Tensor, state):
+        "As `ShowTell.step_logits` in float32 (an eval-mode model, no gradients), from a graph remade when a weight changes."
+        if self.model.training: raise ImgcapError('OnnxDecoder decodes a model in eval mode (model.eval())')
+        if len(tokens) > self.rows: return self.model.step_logits(tokens, img, state)
+        with torch.no_grad(): w = self.model._decoding_weights()
+        if self._key != self.model._dw_key:
+            m = self.model
+            name = digest(f'{STEP_ONNX_VERSION} {m.cfg.layers} {m.cfg.hidden}', *w['hh'], *w['ih'][1:], *w['bias'][1:], w['out'], w['out_bias'])
+            self.session, self._key = ort_session(f'showtell-step-{name}.onnx', lambda: step_onnx(m), self.threads), m._dw_key
+        x = (w['words'][tokens] + img).numpy()
+        logits, h, c = self.session.run(None, dict(x=x, h=state[0].contiguous().numpy(), c=state[1].contiguous().numpy()))
+        return torch.from_numpy(logits), (torch.from_numpy(h), torch.from_numpy(c))
 
 # %% ../nbs/06_model.ipynb #b2a559d7
 FORMAT = 'imgcap.showtell.v1'
