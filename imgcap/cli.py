@@ -63,6 +63,7 @@ def _number(s:str, kind=float, lo=None, hi=None, lo_open=False, what:str='a numb
     return x
 
 def _positive(s:str) -> int: return _number(s, int, 1, what='a positive whole number')
+def _whole(s:str) -> int: return _number(s, int, 0, what='a whole number of 0 or more')
 def _positive_float(s:str) -> float: return _number(s, float, 0, lo_open=True, what='a positive number')
 def _fraction(s:str) -> float: return _number(s, float, 0, 1, lo_open=True, what='a number over 0 and at most 1')
 def _probability(s:str) -> float: return _number(s, float, 0, 1, what='a number from 0 to 1')
@@ -249,7 +250,7 @@ def cmd_caption(args):
     def say(msg): tqdm.write(f'imgcap: {msg}', file=sys.stderr)
     if todo:
         from imgcap.captioner import Captioner, leave_uncaptioned
-        cap = Captioner.load(args.model, precision=args.precision) if set(todo) - set(shared) else None
+        cap = Captioner.load(args.model, precision=args.precision, engine=args.runtime) if set(todo) - set(shared) else None
         with tqdm(total=len(todo), unit='photo', file=sys.stderr, disable=args.quiet or len(todo) <= FEW, dynamic_ncols=True) as bar:
             for r in _caption_iter(cap, todo, args.batch_size, shared, **_decoding(args)):
                 bar.update(1); leave_uncaptioned(r, args.min_confidence)
@@ -366,7 +367,7 @@ def cmd_evaluate(args):
     from imgcap.evaluate import evaluate
     from imgcap.captioner import Captioner
     from imgcap.metrics import METRICS
-    res = evaluate(Captioner.load(args.model, precision=args.precision), _data(args), split=args.split, beam=args.beam, limit=args.limit,
+    res = evaluate(Captioner.load(args.model, precision=args.precision, engine=args.runtime), _data(args), split=args.split, beam=args.beam, limit=args.limit,
                    alpha=args.length_penalty, block_trigrams=args.block_trigrams,
                    val_fraction=args.val_fraction, test_fraction=args.test_fraction, split_file=args.split_file,
                    captions_out=args.captions, progress=not args.json)
@@ -405,7 +406,7 @@ def cmd_rate(args):
     "Rate how well captions fit a photo, without references: log-probability per word with the photo minus without (higher fits better)."
     from imgcap.captioner import Captioner
     if _denied(args.image): raise ImgcapError(f'{args.image}: permission denied (cannot open it for reading)')
-    rs = Captioner.load(args.model, precision=args.precision).rate(args.image, args.captions)
+    rs = Captioner.load(args.model, precision=args.precision, engine=args.runtime).rate(args.image, args.captions)
     print(json.dumps(rs) if args.json else '\n'.join(map(_rating_line, rs)))
 
 def cmd_serve(args):
@@ -520,9 +521,15 @@ def _encoder_precisions() -> list:
     return [p for p in PRECISIONS if p == 'auto' or p in DTYPES]
 
 def _precision_option(s:argparse.ArgumentParser, fn):
-    "`--precision` of the image encoder: one of `_encoder_precisions`, the default `fn`'s."
+    "`--precision` of the image encoder: one of `_encoder_precisions`, the default `fn`'s; and `--runtime` (`fn`'s `engine`) where `fn` takes one."
     import inspect
-    s.add_argument('--precision', choices=_encoder_precisions(), default=inspect.signature(fn).parameters['precision'].default,
+    from imgcap.features import ENGINES as RUNTIMES
+    ps = inspect.signature(fn).parameters
+    if 'engine' in ps:
+        s.add_argument('--runtime', choices=RUNTIMES, default=ps['engine'].default,
+                       help="who runs the networks on a CPU: auto picks ONNX Runtime for float32 where it is installed (pip install "
+                            "'imgcap[onnx]'), else PyTorch; torch or onnx forces one (the Python API's engine=) (default: %(default)s)")
+    s.add_argument('--precision', choices=_encoder_precisions(), default=ps['precision'].default,
                    help='precision of the image encoder: auto picks bf16 where the processor computes it natively (a CPU with AVX512-BF16 or AMX, '
                         'an Ampere or later GPU), else fp32 on a CPU and fp16 on a GPU; fp16 runs on CUDA only (default: %(default)s)')
 
@@ -544,6 +551,7 @@ def _check_engine_args(args):
         if getattr(args, k) is not None and args.engine != 'ray': args.parser.error(f'--{k} goes with --engine ray')
     if args.engine == 'ray' and args.precision != (auto := args.parser.get_default('precision')):
         args.parser.error(f"--precision goes with --engine local (a Ray job's actors run at {auto})")
+    if args.engine == 'ray' and getattr(args, 'runtime', 'auto') != 'auto': args.parser.error("--runtime goes with --engine local (a Ray job's actors choose their own)")
 
 def _caption_command(s):
     from imgcap.ray_data import LIST_SUFFIXES
@@ -593,13 +601,16 @@ def _evaluate_command(s):
     s.add_argument('--json', action='store_true', help='print the scores as JSON')
 
 def _serve_command(s):
-    "`--host`, `--port`, `--model`, and a flag per field of `ServeConfig`: each number positive (a whole one for an `int`), `--precision` one of `_encoder_precisions`."
+    "`--host`, `--port`, `--model`, and a flag per field of `ServeConfig`: each number positive (a whole one for an `int`; `--threads` 0 or more), `--precision` one of `_encoder_precisions`, `--runtime` one of the engines."
     import typing
     from imgcap.serve import ServeConfig, run_server
     add_options(s, run_server, ['host', 'port'], host=dict(type=_host), port=dict(type=_port))
     s.add_argument('--model', help='model file (default: the shipped model)')
+    from imgcap.features import ENGINES as RUNTIMES
     checked = {n: dict(type=_positive if t is int else _positive_float) for n, t in typing.get_type_hints(ServeConfig).items() if t in (int, float)}
-    add_options(s.add_argument_group('limits (ServeConfig)'), ServeConfig, precision=dict(choices=_encoder_precisions(), metavar=None), **checked)
+    checked['threads'] = dict(type=_whole)  # 0: chosen for the runtime
+    add_options(s.add_argument_group('limits (ServeConfig)'), ServeConfig, precision=dict(choices=_encoder_precisions(), metavar=None),
+                runtime=dict(choices=RUNTIMES, metavar=None), **checked)
 
 def _score_command(s):
     s.add_argument('model', help='model file to score'); s.add_argument('--data', help=DATA_HELP)

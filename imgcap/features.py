@@ -185,7 +185,7 @@ def resolve_engine(engine:str='auto', # one of `ENGINES`
     "Who runs the encoder: 'onnx' (ONNX Runtime: a float32 EfficientNet-Lite on a CPU, when installed) or 'torch'."
     if engine not in ENGINES: raise ImgcapError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     fits = lite and precision == 'fp32' and torch.device(device).type == 'cpu'
-    if engine == 'onnx' and not fits: raise ImgcapError('engine onnx runs an EfficientNet-Lite encoder in float32 on a CPU only (precision fp32)')
+    if engine == 'onnx' and not fits: raise ImgcapError('onnx (ONNX Runtime) runs an EfficientNet-Lite encoder in float32 on a CPU only (precision fp32)')
     if engine == 'onnx' and not has_onnxruntime(): raise ImgcapError('engine onnx needs ONNX Runtime: pip install "imgcap[onnx]"')
     return 'onnx' if engine != 'torch' and fits and has_onnxruntime() else 'torch'
 

@@ -30,7 +30,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 import imgcap
 from .core import ImgcapError, BadImageError, TooLargeError
 from .images import MAX_PIXELS, image_size, load_image
-from .features import PRECISIONS
+from .features import PRECISIONS, ENGINES
 from .captioner import Captioner, DEFAULT_BEAM, leave_uncaptioned
 from .text import tokenize
 
@@ -49,13 +49,14 @@ class ServeConfig:
     body_timeout_s:float=30.0 # longest wait for the next part of a request body, else 408 and closed
     keep_alive_s:float=5.0 # an idle connection between two requests is closed after this
     precision:str='auto' # the encoder's: auto (bf16 where the hardware has it natively, else fp32), fp32, bf16 (fp16: CUDA)
+    runtime:str='auto' # who runs the networks on a CPU: auto (ONNX Runtime for float32 where installed, else PyTorch), torch, onnx
     threads:int=0 # torch threads computing captions (0: `serve_threads`, every core where ONNX Runtime runs the encoder, else one a core but one)
 
     def __post_init__(self):
         for f in fields(self):
             v, flag = getattr(self, f.name), '--' + f.name.replace('_', '-')
-            if f.name == 'precision':
-                if v not in PRECISIONS: raise ImgcapError(f"{flag} must be one of {', '.join(PRECISIONS)} (got {v!r})")
+            if f.name in ('precision', 'runtime'):
+                if v not in (ok := PRECISIONS if f.name == 'precision' else ENGINES): raise ImgcapError(f"{flag} must be one of {', '.join(ok)} (got {v!r})")
                 continue
             if f.name == 'threads' and v == 0: continue  # chosen by `run_server` for the engine
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < math.inf:
@@ -487,7 +488,7 @@ def create_app(captioner_or_model_path:Captioner|str|Path|None=None, # a `Captio
     "The web service: the page at `/`, `/caption`, `/predict`, `/rate`, `/health`, and the docs at `/docs` and `/redoc`."
     cfg = dataclasses.replace(config or ServeConfig(), **settings)
     c = captioner_or_model_path
-    cap = c if isinstance(c, Captioner) else Captioner.load(c, precision=cfg.precision)
+    cap = c if isinstance(c, Captioner) else Captioner.load(c, precision=cfg.precision, engine=cfg.runtime)
     batcher = MicroBatcher(cap, cfg.max_batch, cfg.batch_wait_s)
     @contextlib.asynccontextmanager
     async def lifespan(app):
