@@ -21,6 +21,7 @@ from .data import VAL_FRACTION, TEST_FRACTION, FEW_PHOTOS, CaptionWarning, load_
 from .text import Vocab, tokenize, train_vocab, PAD, EOS
 from .batches import CaptionSet, batch_groups, shard, collate
 from .model import CaptionConfig, ShowTell, save_model
+from .features import native_bf16
 from .decode import greedy, sample, strip_eos
 from .metrics import CiderD
 
@@ -64,16 +65,10 @@ class TrainConfig:
         if self.average < 0: raise ImgcapError(f'average {self.average}: use 0 (off) or a number of epochs')
 
 # %% ../nbs/09_train.ipynb #e1843f8c
-def _bf16_native(dev:torch.device) -> bool:
-    "Does `dev` compute in bf16 natively (a CUDA GPU that supports it; a CPU with AVX512-BF16 or AMX)?"
-    if dev.type == 'cuda': return torch.cuda.is_bf16_supported()
-    if dev.type != 'cpu': return False
-    return any(getattr(torch.cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
-
 def train_dtype(precision:str, # one of `PRECISIONS`
                 dev:torch.device) -> torch.dtype|None:
     "The autocast type of training's forward passes on `dev`; None means float32."
-    if precision == 'fp32' or (precision == 'auto' and not _bf16_native(dev)): return None
+    if precision == 'fp32' or (precision == 'auto' and not native_bf16(dev)): return None
     return torch.bfloat16
 
 def _autocast(dev:torch.device, dtype:torch.dtype|None):
