@@ -339,7 +339,7 @@ def cmd_features(args):
         f = features_with_ray(cd.image_dir, names, workers=args.workers, address=args.address, **opts)
     else:
         from imgcap.features import compute_features
-        f = compute_features(cd.image_dir, names, progress=True, precision=args.precision, **opts)
+        f = compute_features(cd.image_dir, names, progress=True, precision=args.precision, engine=args.runtime, **opts)
     secs = f.manifest.get('seconds')
     rate = f'{len(names) / secs:.1f} images/s' if secs else 'cached'
     print(f"{len(names)} images, features {tuple(f.array.shape)} from {args.encoder}, {rate}; total {time.time() - t0:.1f}s")

@@ -506,6 +506,7 @@ def compute_features(image_dir:str|Path, # folder holding the photos
                      progress:bool=True, # show a progress bar on stderr
                      grid:int=2, flip:bool=False,
                      precision:str='auto', # one of `PRECISIONS` (ignored when `encoder` is built: its own is used)
+                     engine:str='auto', # one of `ENGINES`: who runs the network (ignored when `encoder` is built)
                      workers:int=2, # threads reading photos
                     ) -> Features:
     "Features of every photo in `names`, computed once and cached on disk (reused, rebuilt or resumed)."
@@ -521,7 +522,7 @@ def compute_features(image_dir:str|Path, # folder holding the photos
             sup = _superset(fc.want, names, fc.stem.parent)
             if sup is not None: return sup
         fc.open()
-        if enc is None: enc = ImageEncoder(prep['encoder'], grid=grid, flip=flip, precision=prep['precision'])
+        if enc is None: enc = ImageEncoder(prep['encoder'], grid=grid, flip=flip, precision=prep['precision'], engine=engine)
         from tqdm.auto import tqdm
         todo = [(a, min(a + batch_size, b)) for a, b in fc.missing() for a in range(a, b, batch_size)]
         load = lambda r: enc.pixels([image_dir/n for n in names[r[0]:r[1]]], names=[str(image_dir/n) for n in names[r[0]:r[1]]])
